@@ -103,6 +103,127 @@ MISTRALRS_API int32_t mistralrs_runtime_threads(const mistralrs_runtime* runtime
 /* The number of CUDA devices usable by this build (0 without CUDA support). */
 MISTRALRS_API int32_t mistralrs_runtime_cuda_devices(const mistralrs_runtime* runtime);
 
+/* ---- models -------------------------------------------------------------------------
+ * A loaded model is immutable: any number of sessions on any threads may share it. It
+ * borrows its runtime (thread pool, log sink): free every model before its runtime. */
+typedef struct mistralrs_model mistralrs_model;
+typedef struct mistralrs_model_options mistralrs_model_options;
+typedef struct mistralrs_tokenizer mistralrs_tokenizer;
+
+MISTRALRS_API int32_t mistralrs_model_options_create(mistralrs_model_options** out);
+MISTRALRS_API void mistralrs_model_options_free(mistralrs_model_options* options);
+
+/* path: a Hugging Face model directory (config.json + model.safetensors or sharded with
+ * model.safetensors.index.json) or a .gguf file. options may be NULL (defaults). */
+MISTRALRS_API int32_t mistralrs_model_load(mistralrs_runtime* runtime, const char* path,
+                                           const mistralrs_model_options* options,
+                                           mistralrs_model** out);
+MISTRALRS_API void mistralrs_model_free(mistralrs_model* model);
+/* The vocabulary size (logits per position), or a negative status on error. */
+MISTRALRS_API int32_t mistralrs_model_vocab_size(const mistralrs_model* model);
+/* The model's maximum context length in tokens, or a negative status on error. */
+MISTRALRS_API int32_t mistralrs_model_context_length(const mistralrs_model* model);
+/* The model's own tokenizer (borrowed: valid while the model is), or NULL when the model
+ * files carry none or model is NULL. */
+MISTRALRS_API const mistralrs_tokenizer* mistralrs_model_tokenizer(const mistralrs_model* model);
+
+/* ---- tokenizers ---------------------------------------------------------------------- */
+#define MISTRALRS_TOKENIZE_ADD_SPECIAL 1u   /* BOS/EOS as the vocabulary says */
+#define MISTRALRS_TOKENIZE_PARSE_SPECIAL 2u /* special-token text becomes special tokens */
+#define MISTRALRS_DETOKENIZE_RENDER_SPECIAL 1u /* control tokens as their text */
+
+/* Writes up to capacity ids; *n_ids receives the full count. When capacity is too small
+ * the status is MISTRALRS_ERR_BUFFER_TOO_SMALL and *n_ids the count needed. */
+MISTRALRS_API int32_t mistralrs_tokenize(const mistralrs_tokenizer* tokenizer, const char* text,
+                                         size_t text_len, uint32_t flags, int32_t* ids,
+                                         size_t capacity, size_t* n_ids);
+/* Writes the text (not NUL-terminated) into text[0..capacity); *text_len receives its full
+ * length; MISTRALRS_ERR_BUFFER_TOO_SMALL when it does not fit. */
+MISTRALRS_API int32_t mistralrs_detokenize(const mistralrs_tokenizer* tokenizer, const int32_t* ids,
+                                           size_t n_ids, uint32_t flags, char* text,
+                                           size_t capacity, size_t* text_len);
+
+/* ---- sessions ------------------------------------------------------------------------
+ * A session is one conversation: its KV cache and the tokens evaluated so far. Use a
+ * session from one thread at a time; free sessions before their model. */
+typedef struct mistralrs_session mistralrs_session;
+typedef struct mistralrs_session_options mistralrs_session_options;
+
+MISTRALRS_API int32_t mistralrs_session_options_create(mistralrs_session_options** out);
+MISTRALRS_API void mistralrs_session_options_free(mistralrs_session_options* options);
+/* Tokens the session can hold; 0 (default) = the model's context length. */
+MISTRALRS_API int32_t mistralrs_session_options_set_context_length(mistralrs_session_options* options,
+                                                                   int32_t n_tokens);
+/* Prompt tokens evaluated per forward pass during prefill; 0 (default) = 256. */
+MISTRALRS_API int32_t mistralrs_session_options_set_prefill_chunk(mistralrs_session_options* options,
+                                                                  int32_t n_tokens);
+
+MISTRALRS_API int32_t mistralrs_session_create(mistralrs_model* model,
+                                               const mistralrs_session_options* options,
+                                               mistralrs_session** out);
+MISTRALRS_API void mistralrs_session_free(mistralrs_session* session);
+/* Forgets every evaluated token (the cache is reused). */
+MISTRALRS_API int32_t mistralrs_session_reset(mistralrs_session* session);
+/* Tokens evaluated so far, or a negative status on error. */
+MISTRALRS_API int32_t mistralrs_session_n_past(const mistralrs_session* session);
+/* Appends tokens to the session's context and evaluates them. logits: NULL, or room for
+ * vocab_size floats, filled with the last position's logits. On error nothing is appended. */
+MISTRALRS_API int32_t mistralrs_session_eval(mistralrs_session* session, const int32_t* tokens,
+                                             size_t n_tokens, float* logits);
+
+/* ---- generation ---------------------------------------------------------------------- */
+typedef struct mistralrs_generate_options mistralrs_generate_options;
+
+#define MISTRALRS_FINISH_EOS 0
+#define MISTRALRS_FINISH_MAX_TOKENS 1
+#define MISTRALRS_FINISH_STOP_STRING 2
+#define MISTRALRS_FINISH_CONTEXT_FULL 3
+#define MISTRALRS_FINISH_CANCELLED 4
+#define MISTRALRS_FINISH_CALLBACK 5
+
+/* Defaults: 128 tokens, greedy (temperature 0), no top-k/top-p, seed 0, no stop strings. */
+MISTRALRS_API int32_t mistralrs_generate_options_create(mistralrs_generate_options** out);
+MISTRALRS_API void mistralrs_generate_options_free(mistralrs_generate_options* options);
+MISTRALRS_API int32_t mistralrs_generate_options_set_max_tokens(mistralrs_generate_options* options,
+                                                                int32_t max_tokens);
+/* 0 = greedy; otherwise softmax(logits / temperature) and a seeded draw. */
+MISTRALRS_API int32_t mistralrs_generate_options_set_temperature(mistralrs_generate_options* options,
+                                                                 float temperature);
+MISTRALRS_API int32_t mistralrs_generate_options_set_top_k(mistralrs_generate_options* options,
+                                                           int32_t top_k);
+MISTRALRS_API int32_t mistralrs_generate_options_set_top_p(mistralrs_generate_options* options,
+                                                           float top_p);
+MISTRALRS_API int32_t mistralrs_generate_options_set_seed(mistralrs_generate_options* options,
+                                                          uint64_t seed);
+/* Generation ends before the first occurrence of any stop string (needs a tokenizer). */
+MISTRALRS_API int32_t mistralrs_generate_options_add_stop_string(mistralrs_generate_options* options,
+                                                                 const char* text);
+MISTRALRS_API int32_t mistralrs_generate_options_set_ignore_eos(mistralrs_generate_options* options,
+                                                                int32_t ignore_eos);
+
+/* Called for each generated token with the text it completes: always whole UTF-8 (text_len
+ * may be 0 while a character or a possible stop string is pending; at the end any text
+ * still held arrives with token -1). text is valid only during the call. Return non-zero
+ * to stop generating. The callback runs on the calling thread, with no library lock held. */
+typedef int32_t (*mistralrs_token_callback)(int32_t token, const char* text, size_t text_len,
+                                            void* user_data);
+
+/* Evaluates prompt (after what the session already holds), then generates. callback may be
+ * NULL. *finish_reason (may be NULL) receives a MISTRALRS_FINISH_* value. */
+MISTRALRS_API int32_t mistralrs_session_generate(mistralrs_session* session, const int32_t* prompt,
+                                                 size_t n_prompt,
+                                                 const mistralrs_generate_options* options,
+                                                 mistralrs_token_callback callback, void* user_data,
+                                                 int32_t* finish_reason);
+
+/* Figures of the session's most recent generate call (each pointer may be NULL): prompt
+ * tokens and the seconds their evaluation took, generated tokens and the seconds spent
+ * generating them. */
+MISTRALRS_API int32_t mistralrs_session_generation_stats(const mistralrs_session* session,
+                                                         int32_t* prompt_tokens, double* prompt_seconds,
+                                                         int32_t* generated_tokens,
+                                                         double* generate_seconds);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,4 +1,6 @@
 #pragma once
+#include <cstdint>
+#include <string>
 
 namespace mistralrs_cli {
 
@@ -7,6 +9,25 @@ struct DemoOptions {
   bool quick = false;   // smaller arrays and fewer repetitions (for tests)
 };
 
+struct RunOptions {
+  std::string model;
+  std::string prompt;
+  int n_predict = 64;
+  float temperature = 0.0f;
+  uint64_t seed = 0;
+  int threads = 0;  // 0 = all hardware threads
+};
+
+struct BenchOptions {
+  std::string model;
+  int n_prompt = 512;
+  int n_gen = 128;
+  int threads = 0;
+  int repetitions = 5;
+};
+
 int run_demo(const DemoOptions& opts);
+int run_generate(const RunOptions& opts);
+int run_bench(const BenchOptions& opts);
 
 }  // namespace mistralrs_cli

@@ -1,24 +1,105 @@
 // mistralrs: the command-line front end.
-//   mistralrs demo [-t THREADS]   version, measured memory bandwidth, op benchmark
+//   mistralrs run -m PATH -p PROMPT [-n N] [--temp T] [--seed S] [-t THREADS]
+//   mistralrs bench -m PATH [-p 512] [-n 128] [-r REPS] [-t THREADS]
+//   mistralrs demo [-t THREADS] [--quick]
 //   mistralrs version
-// Text generation commands (run, bench -m) arrive with the text pipeline.
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "args.h"
 #include "cli.h"
 #include "mistralrs.h"
 
 namespace {
 
+using namespace mistralrs_cli;
+
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: mistralrs <command> [options]\n"
-               "commands:\n"
-               "  demo [-t THREADS] [--quick]  print the version, the machine's memory bandwidth\n"
-               "                               and the op benchmark\n"
-               "  version                      print the library version\n");
+               "  run -m PATH -p PROMPT [-n N] [--temp T] [--seed S] [-t THREADS]\n"
+               "        generate text; PATH is a .gguf file or a Hugging Face model directory\n"
+               "  bench -m PATH [-p 512] [-n 128] [-r 5] [-t THREADS]\n"
+               "        prefill and decode tokens/s beside the memory bandwidth\n"
+               "  demo [-t THREADS] [--quick]\n"
+               "        the machine's memory bandwidth and the op benchmark\n"
+               "  version\n");
+}
+
+// Walks argv; `handle` consumes one option (and maybe its value), returns false on error.
+template <class Fn>
+bool parse(int argc, char** argv, Fn&& handle) {
+  for (int i = 2; i < argc; ++i) {
+    const char* opt = argv[i];
+    const char* val = i + 1 < argc ? argv[i + 1] : nullptr;
+    int used = handle(opt, val);
+    if (used < 0) {
+      if (used == -1) std::fprintf(stderr, "mistralrs: unknown or incomplete option '%s'\n", opt);
+      return false;
+    }
+    i += used;
+  }
+  return true;
+}
+
+int cmd_run(int argc, char** argv) {
+  RunOptions o;
+  long v = 0;
+  bool ok = parse(argc, argv, [&](const char* opt, const char* val) -> int {
+    const std::string s = opt;
+    if (!val) return -1;
+    if (s == "-m") o.model = val;
+    else if (s == "-p") o.prompt = val;
+    else if (s == "-n") { if (!parse_long("-n", val, 0, 1 << 20, &v)) return -2; o.n_predict = static_cast<int>(v); }
+    else if (s == "-t") { if (!parse_long("-t", val, 0, 4096, &v)) return -2; o.threads = static_cast<int>(v); }
+    else if (s == "--seed") { if (!parse_long("--seed", val, 0, 0x7fffffffL, &v)) return -2; o.seed = static_cast<uint64_t>(v); }
+    else if (s == "--temp") { if (!parse_float("--temp", val, &o.temperature)) return -2; }
+    else return -1;
+    return 1;
+  });
+  if (!ok || o.model.empty()) {
+    usage(stderr);
+    return 2;
+  }
+  return run_generate(o);
+}
+
+int cmd_bench(int argc, char** argv) {
+  BenchOptions o;
+  long v = 0;
+  bool ok = parse(argc, argv, [&](const char* opt, const char* val) -> int {
+    const std::string s = opt;
+    if (!val) return -1;
+    if (s == "-m") o.model = val;
+    else if (s == "-p") { if (!parse_long("-p", val, 1, 1 << 20, &v)) return -2; o.n_prompt = static_cast<int>(v); }
+    else if (s == "-n") { if (!parse_long("-n", val, 1, 1 << 20, &v)) return -2; o.n_gen = static_cast<int>(v); }
+    else if (s == "-r") { if (!parse_long("-r", val, 1, 1000, &v)) return -2; o.repetitions = static_cast<int>(v); }
+    else if (s == "-t") { if (!parse_long("-t", val, 0, 4096, &v)) return -2; o.threads = static_cast<int>(v); }
+    else return -1;
+    return 1;
+  });
+  if (!ok || o.model.empty()) {
+    usage(stderr);
+    return 2;
+  }
+  return run_bench(o);
+}
+
+int cmd_demo(int argc, char** argv) {
+  DemoOptions o;
+  long v = 0;
+  bool ok = parse(argc, argv, [&](const char* opt, const char* val) -> int {
+    const std::string s = opt;
+    if (s == "--quick") { o.quick = true; return 0; }
+    if (s == "-t" && val) { if (!parse_long("-t", val, 1, 4096, &v)) return -2; o.max_threads = static_cast<int>(v); return 1; }
+    return -1;
+  });
+  if (!ok) {
+    usage(stderr);
+    return 2;
+  }
+  return run_demo(o);
 }
 
 }  // namespace
@@ -37,25 +118,9 @@ int main(int argc, char** argv) {
     usage(stdout);
     return 0;
   }
-  if (cmd == "demo") {
-    mistralrs_cli::DemoOptions opts;
-    for (int i = 2; i < argc; ++i) {
-      if (std::strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
-        opts.max_threads = std::atoi(argv[++i]);
-        if (opts.max_threads < 1) {
-          std::fprintf(stderr, "mistralrs: -t needs a positive thread count\n");
-          return 2;
-        }
-      } else if (std::strcmp(argv[i], "--quick") == 0) {
-        opts.quick = true;
-      } else {
-        std::fprintf(stderr, "mistralrs: unknown option '%s'\n", argv[i]);
-        usage(stderr);
-        return 2;
-      }
-    }
-    return mistralrs_cli::run_demo(opts);
-  }
+  if (cmd == "run") return cmd_run(argc, argv);
+  if (cmd == "bench") return cmd_bench(argc, argv);
+  if (cmd == "demo") return cmd_demo(argc, argv);
   std::fprintf(stderr, "mistralrs: unknown command '%s'\n", cmd.c_str());
   usage(stderr);
   return 2;

@@ -20,3 +20,42 @@ struct mistralrs_runtime {
   std::unique_ptr<mistralrs::ThreadPool> pool;
   std::shared_ptr<spdlog::logger> logger;
 };
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "pipeline/text_model.h"
+#include "pipeline/text_session.h"
+
+struct mistralrs_model_options {
+  int32_t reserved = 0;  // no options yet; the handle exists so that they can be added
+};
+
+// A tokenizer handle: owned (loaded on its own) or borrowed from a model.
+struct mistralrs_tokenizer {
+  const mistralrs::Tokenizer* impl = nullptr;
+  std::unique_ptr<mistralrs::Tokenizer> owned;
+};
+
+// Immutable after load. Borrows its runtime.
+struct mistralrs_model {
+  mistralrs_runtime* runtime = nullptr;
+  std::unique_ptr<mistralrs::TextModel> text;
+  mistralrs_tokenizer tokenizer_handle;  // impl points into text; null without a tokenizer
+};
+
+struct mistralrs_session_options {
+  int32_t context_length = 0;
+  int32_t prefill_chunk = 0;
+};
+
+struct mistralrs_session {
+  mistralrs_model* model = nullptr;
+  std::unique_ptr<mistralrs::TextSession> session;
+  mistralrs::GenerationStats last_stats;
+};
+
+struct mistralrs_generate_options {
+  mistralrs::GenerateParams params;
+};

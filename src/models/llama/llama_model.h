@@ -1,0 +1,55 @@
+// The Llama / Mistral decoder: embedding, per layer RMSNorm -> grouped-query attention with
+// RoPE (sliding window where configured) -> residual -> RMSNorm -> SwiGLU MLP -> residual,
+// then the final norm and the LM head. Activations f32; weights in their file dtype.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "cache/cache_strategy.h"
+#include "cache/kv_cache.h"
+#include "formats/model_config.h"
+#include "formats/weight_source.h"
+#include "models/llama/llama_weights.h"
+#include "ops/ops.h"
+
+namespace mistralrs {
+
+// Scratch activations for chunks of up to `max_tokens` tokens; one per session.
+struct LlamaWorkspace {
+  int64_t max_tokens = 0;
+  Tensor x, h, q, attn, gate, up, ids, last;  // see llama_model.cpp for shapes
+  static Expected<LlamaWorkspace> create(const ModelConfig& c, int64_t max_tokens);
+};
+
+class LlamaModel {
+ public:
+  // `path`: an HF model directory (config.json + safetensors) or a .gguf file.
+  static Expected<std::unique_ptr<LlamaModel>> load(const std::string& path);
+
+  const ModelConfig& config() const { return config_; }
+  const LlamaWeights& weights() const { return weights_; }
+  // KvCache with one entry per layer (the window on every layer of a sliding-window model).
+  ModelConfigMetadata metadata() const;
+  // Bytes of weights read for one decode step (every matrix once, one embedding row).
+  int64_t weight_bytes() const;
+
+  // Runs tokens[0..n) at positions [pos, pos + n) (n <= ws.max_tokens, pos + n <= kv
+  // capacity), storing their keys and values in `kv`. logits: null, or n x vocab floats
+  // when all_logits, else vocab floats for the last token. `cancel` (may be null) is read
+  // between layers: when set, returns kCancelled and the positions are not committed.
+  Status forward(const OpContext& ctx, const int32_t* tokens, int64_t n, int64_t pos,
+                 const KvStore& kv, LlamaWorkspace& ws, float* logits, bool all_logits,
+                 const std::atomic<bool>* cancel) const;
+
+ private:
+  Status attention_block(const OpContext& ctx, size_t layer, int64_t n, int64_t pos,
+                         const KvStore& kv, LlamaWorkspace& ws) const;
+  Status mlp_block(const OpContext& ctx, size_t layer, int64_t n, LlamaWorkspace& ws) const;
+
+  ModelConfig config_;
+  std::unique_ptr<WeightSource> source_;  // owns the mappings the weights view
+  LlamaWeights weights_;
+};
+
+}  // namespace mistralrs

@@ -1,0 +1,77 @@
+// One conversation's state over a TextModel: the KV cache, the positions filled so far and
+// the generation loop (chunked prefill, then decode one token at a time).
+// A session is used by one thread at a time; the model may be shared.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cache/kv_cache.h"
+#include "pipeline/text_model.h"
+#include "sampling/basic_sampler.h"
+
+namespace mistralrs {
+
+struct GenerateParams {
+  int32_t max_tokens = 128;
+  BasicSamplingParams sampling;
+  std::vector<std::string> stop_strings;  // generation ends before the first match
+  bool ignore_eos = false;
+};
+
+// Numbers match MISTRALRS_FINISH_* in the C header.
+enum class FinishReason : int32_t {
+  kEos = 0, kMaxTokens = 1, kStopString = 2, kContextFull = 3, kCancelled = 4, kCallbackStop = 5,
+};
+
+// Called per generated token with the text it completes (whole UTF-8, possibly empty while
+// a character or a possible stop string is pending). Return false to stop. At the end, text
+// still held back arrives in one last call with token -1. A token that ends generation (a
+// stop-string match, a callback stop) is reported but not evaluated into the session.
+using TokenCallback = std::function<bool(int32_t token, std::string_view text)>;
+
+struct GenerationStats {
+  int64_t prompt_tokens = 0;
+  double prompt_seconds = 0.0;
+  int64_t generated_tokens = 0;
+  double generate_seconds = 0.0;
+};
+
+class TextSession {
+ public:
+  // context_length 0 = the model's max_position_embeddings.
+  static Expected<std::unique_ptr<TextSession>> create(const TextModel& model, ThreadPool* pool,
+                                                       int64_t context_length, int64_t prefill_chunk);
+
+  int64_t context_length() const { return kv_.capacity(); }
+  int64_t n_past() const { return n_past_; }
+  const std::vector<int32_t>& tokens() const { return history_; }
+  void reset();
+
+  // Appends tokens (prefill in chunks); writes the last position's logits when non-null.
+  // On failure or cancel, nothing of this call is committed.
+  Status eval(const int32_t* tokens, size_t n, float* logits, const std::atomic<bool>* cancel = nullptr);
+
+  // Evaluates `prompt` after what the session holds, then generates.
+  Expected<FinishReason> generate(const std::vector<int32_t>& prompt, const GenerateParams& params,
+                                  const TokenCallback& on_token, const std::atomic<bool>* cancel,
+                                  GenerationStats* stats);
+
+ private:
+  TextSession(const TextModel& m, ThreadPool* pool) : model_(m), ctx_{pool, nullptr} {}
+  Status check_tokens(const int32_t* tokens, size_t n) const;
+
+  const TextModel& model_;
+  OpContext ctx_;
+  KvStore kv_;
+  LlamaWorkspace ws_;
+  int64_t n_past_ = 0;
+  std::vector<int32_t> history_;
+  std::vector<float> logits_;
+};
+
+}  // namespace mistralrs
