@@ -31,6 +31,7 @@ class SafetensorsFile final : public WeightSource {
     DType dtype;
     Shape shape;
     size_t begin, end;  // byte offsets into the data section
+    std::string problem;  // non-empty: why tensor() refuses it (e.g. an unsupported dtype)
   };
   SafetensorsFile() = default;
   std::shared_ptr<Storage> storage_;
