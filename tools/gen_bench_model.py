@@ -2,7 +2,7 @@
 """Writes the ~110M-parameter benchmark Llama (hidden 768, 12 layers, 12 heads, ffn 2048,
 vocabulary 32000) with random weights as GGUF files in F32, F16, Q8_0 and Q4_0, the
 layout real llama GGUFs have (llama.* keys, blk.N.* tensor names, 1-D norms in F32,
-every 2-D matrix including token_embd and output in the file's type).
+every 2-D matrix including token_embd in the file's type, LM head tied).
 
 The weights are random (numpy, seed 0), so the files are only for speed measurements:
 `mistralrs bench -m OUT/bench-110m-q8_0.gguf`. They are large (62-439 MB) and not committed.
@@ -43,7 +43,8 @@ def tensors(rng: np.random.Generator):
         yield b + "ffn_up.weight", mat(FFN, HIDDEN)
         yield b + "ffn_down.weight", mat(HIDDEN, FFN)
     yield "output_norm.weight", np.ones(HIDDEN, np.float32)
-    yield "output.weight", mat(VOCAB, HIDDEN)
+    # No output.weight: the LM head is tied to token_embd (110M parameters in all, as in
+    # the llama.cpp comparison in ../shared/guide/performance.md).
 
 
 def write(path: str, type_name: str) -> None:

@@ -45,4 +45,12 @@ bool dequantize_row(DType type, const void* src, float* dst, int64_t n);
 // Supported: f32, f16, bf16, q8_0, q4_0, q4_k, q6_k. Returns false otherwise.
 bool quantize_row(DType type, const float* src, void* dst, int64_t n);
 
+// q4_k's 12 packed bytes -> the 6-bit scale and min of each of the 8 sub-blocks of 32.
+// Sub-block j < 4: sc = p[j] & 63, m = p[j + 4] & 63; j >= 4: the low 4 bits come from
+// p[j + 4] (scale: low nibble, min: high nibble) and the top 2 bits from the top 2 bits of
+// p[j - 4] (scale) and p[j] (min).
+void q4_k_unpack_scales(const uint8_t* packed, uint8_t* scales, uint8_t* mins);
+// The inverse; scales and mins must be < 64.
+void q4_k_pack_scales(const uint8_t* scales, const uint8_t* mins, uint8_t* packed);
+
 }  // namespace mistralrs
