@@ -158,6 +158,12 @@ MISTRALRS_API int32_t mistralrs_session_options_set_context_length(mistralrs_ses
 MISTRALRS_API int32_t mistralrs_session_options_set_prefill_chunk(mistralrs_session_options* options,
                                                                   int32_t n_tokens);
 
+/* Quantized (block-type) weights: 0 (default) rounds activations to 8-bit blocks and uses
+ * integer dot products, as llama.cpp does; non-zero dequantizes the weights and multiplies
+ * in f32, slower but equal to the dequantized model's results up to summation order. */
+MISTRALRS_API int32_t mistralrs_session_options_set_exact_quantized(mistralrs_session_options* options,
+                                                                   int32_t exact);
+
 MISTRALRS_API int32_t mistralrs_session_create(mistralrs_model* model,
                                                const mistralrs_session_options* options,
                                                mistralrs_session** out);

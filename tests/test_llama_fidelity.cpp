@@ -42,29 +42,32 @@ struct Case {
   std::string model;    // folder under tests/fixtures/text
   std::string variant;  // hf_f32, hf_bf16, gguf_f32, gguf_f16, gguf_q8_0, gguf_q4_0
   double tolerance;     // max |logit - reference|
+  bool exact = true;    // OpContext::exact_block_weights (matters for q8_0 / q4_0 only)
 };
 
 // Tolerances:
-// - f32, bf16 and f16 weights: the reference ran the same weights (bf16/f16 upcast exactly)
-//   in f32, so only summation order differs: 1e-4 (testing.md's whole-model bound).
-// - q8_0 / q4_0: the reference ran the dequantized weights in f32; our quantized matmul also
-//   rounds each activation block to 8 bits (error <= max|x| / 254 per element), which
-//   perturbs every projection by about 0.4% of its input's scale. Through 2 layers and the
-//   LM head on logits up to ~15 that stays below 0.1; measured worst cases are printed.
+// - f32, bf16 and f16 weights, and q8_0 / q4_0 in exact mode: the reference ran the same
+//   (dequantized) weights in f32, so only summation order differs: 1e-4 (testing.md's
+//   whole-model bound).
+// - q8_0 / q4_0 in the default fast mode: our matmul also rounds each 32-element
+//   activation block to 8 bits (error <= max|x| / 254 per element) before every projection.
+//   These random-weight models amplify that: an independent float64 emulation of the same
+//   rounding on the reference's forward pass (numpy, run once by hand from
+//   tools/gen_text_fixtures.py's numpy_forward_gguf with every matmul input rounded) moves
+//   the logits by 0.27 to 0.46 on the six files. The bound 0.6 is that emulation's worst
+//   case plus 30%; a wrong kernel would be off by whole units.
 std::vector<Case> cases() {
   std::vector<Case> out;
   for (const char* m : {"llama_gqa", "mistral_swa", "llama_tied_llama3"}) {
-    out.push_back({m, "hf_f32", 1e-4});
-    out.push_back({m, "hf_bf16", 1e-4});
-    out.push_back({m, "gguf_f32", 1e-4});
-    out.push_back({m, "gguf_f16", 1e-4});
-    out.push_back({m, "gguf_q8_0", 0.1});
-    out.push_back({m, "gguf_q4_0", 0.1});
+    for (const char* v : {"hf_f32", "hf_bf16", "gguf_f32", "gguf_f16", "gguf_q8_0", "gguf_q4_0"})
+      out.push_back({m, v, 1e-4, true});
+    out.push_back({m, "gguf_q8_0", 0.6, false});
+    out.push_back({m, "gguf_q4_0", 0.6, false});
   }
   return out;
 }
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.model << "/" << c.variant; }
+void PrintTo(const Case& c, std::ostream* os) { *os << c.model << "/" << c.variant << (c.exact ? "" : " (fast)"); }
 
 std::string model_path(const Case& c) {
   const std::string base = testing::fixture_path("text/" + c.model + "/");
@@ -88,7 +91,8 @@ TEST_P(LlamaFidelity, LogitsAtEveryPosition) {
   const LlamaModel& m = *tm.value()->model;
   ASSERT_EQ(m.config().vocab_size, e.vocab);
   ThreadPool pool(2);
-  const OpContext ctx{&pool, nullptr};
+  OpContext ctx{&pool, nullptr};
+  ctx.exact_block_weights = c.exact;
   const int64_t n = static_cast<int64_t>(e.prompt.size());
   const ModelConfigMetadata meta = m.metadata();
   auto spec = kv_cache_spec(meta.cache_strategy);
@@ -109,8 +113,8 @@ TEST_P(LlamaFidelity, LogitsAtEveryPosition) {
                                 << worst_i / e.vocab << " token " << worst_i % e.vocab << ": expected "
                                 << e.logits[worst_i] << ", got " << logits[worst_i] << ", tolerance "
                                 << c.tolerance;
-  std::printf("[ measured ] %s/%s max |logit error| = %.3g (tolerance %.3g)\n", c.model.c_str(),
-              c.variant.c_str(), worst, c.tolerance);
+  std::printf("[ measured ] %s/%s%s max |logit error| = %.3g (tolerance %.3g)\n", c.model.c_str(),
+              c.variant.c_str(), c.exact ? "" : " (fast)", worst, c.tolerance);
 }
 
 // 32 greedy tokens through the session (chunked prefill of 16, then decode with the KV
@@ -122,7 +126,7 @@ TEST_P(LlamaFidelity, GreedyContinuation) {
   auto tm = TextModel::load(model_path(c));
   ASSERT_TRUE(tm) << tm.status().to_string();
   ThreadPool pool(2);
-  auto s = TextSession::create(*tm.value(), &pool, 128, 16);
+  auto s = TextSession::create(*tm.value(), &pool, 128, 16, c.exact);
   ASSERT_TRUE(s) << s.status().to_string();
   GenerateParams p;
   p.max_tokens = 32;
@@ -141,13 +145,15 @@ TEST_P(LlamaFidelity, GreedyContinuation) {
     ASSERT_EQ(got[i], e.greedy[i]) << c.model << "/" << c.variant << " step " << i;
     ++checked;
   }
-  std::printf("[ measured ] %s/%s greedy: %zu of 32 steps checked and equal\n", c.model.c_str(),
-              c.variant.c_str(), checked);
+  std::printf("[ measured ] %s/%s%s greedy: %zu of 32 steps checked and equal\n", c.model.c_str(),
+              c.variant.c_str(), c.exact ? "" : " (fast)", checked);
   if (c.tolerance <= 1e-4) EXPECT_EQ(checked, 32u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, LlamaFidelity, ::testing::ValuesIn(cases()),
-                         [](const ::testing::TestParamInfo<Case>& i) { return i.param.model + "_" + i.param.variant; });
+                         [](const ::testing::TestParamInfo<Case>& i) {
+                           return i.param.model + "_" + i.param.variant + (i.param.exact ? "" : "_fast");
+                         });
 
 }  // namespace
 }  // namespace mistralrs

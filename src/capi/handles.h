@@ -48,6 +48,7 @@ struct mistralrs_model {
 struct mistralrs_session_options {
   int32_t context_length = 0;
   int32_t prefill_chunk = 0;
+  int32_t exact_quantized = 0;
 };
 
 struct mistralrs_session {

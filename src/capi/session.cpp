@@ -47,6 +47,15 @@ MISTRALRS_API int32_t mistralrs_session_options_set_prefill_chunk(mistralrs_sess
   });
 }
 
+MISTRALRS_API int32_t mistralrs_session_options_set_exact_quantized(mistralrs_session_options* options,
+                                                                   int32_t exact) {
+  return guarded(__func__, [&]() -> Status {
+    if (!options) return null_argument("options");
+    options->exact_quantized = exact != 0;
+    return Status::ok();
+  });
+}
+
 MISTRALRS_API int32_t mistralrs_session_create(mistralrs_model* model, const mistralrs_session_options* options,
                                                mistralrs_session** out) {
   return guarded(__func__, [&]() -> Status {
@@ -55,7 +64,8 @@ MISTRALRS_API int32_t mistralrs_session_create(mistralrs_model* model, const mis
     if (!model) return null_argument("model");
     const mistralrs_session_options defaults;
     const mistralrs_session_options& o = options ? *options : defaults;
-    auto s = TextSession::create(*model->text, model->runtime->pool.get(), o.context_length, o.prefill_chunk);
+    auto s = TextSession::create(*model->text, model->runtime->pool.get(), o.context_length, o.prefill_chunk,
+                                   o.exact_quantized != 0);
     if (!s) return s.status();
     auto h = std::make_unique<mistralrs_session>();
     h->model = model;

@@ -18,6 +18,10 @@ namespace mistralrs {
 struct OpContext {
   ThreadPool* pool = nullptr;   // CPU parallelism; null = run on the calling thread
   void* cuda_stream = nullptr;  // cudaStream_t for CUDA tensors; null = default stream
+  // Block-type weights (q8_0, ...): false = round activations to 8-bit blocks and use
+  // integer dot products (fast, llama.cpp's scheme); true = dequantize the weights and
+  // multiply in f32, so results equal the dequantized model's up to summation order.
+  bool exact_block_weights = false;
 };
 
 // y[M, N] = x[M, K] * w[N, K]^T. x: f32; w: f32, f16, bf16, q8_0, q4_0, q4_k or q6_k

@@ -15,7 +15,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 Expected<std::unique_ptr<TextSession>> TextSession::create(const TextModel& model, ThreadPool* pool,
-                                                           int64_t context_length, int64_t prefill_chunk) {
+                                                           int64_t context_length, int64_t prefill_chunk,
+                                                           bool exact_block_weights) {
   const LlamaModel& m = *model.model;
   if (context_length < 0) return invalid_argument("context_length must be >= 0");
   if (prefill_chunk < 0) return invalid_argument("prefill chunk size must be >= 0");
@@ -23,6 +24,7 @@ Expected<std::unique_ptr<TextSession>> TextSession::create(const TextModel& mode
   if (prefill_chunk == 0) prefill_chunk = 256;
   prefill_chunk = std::min(prefill_chunk, context_length);
   auto s = std::unique_ptr<TextSession>(new TextSession(model, pool));
+  s->ctx_.exact_block_weights = exact_block_weights;
   const ModelConfigMetadata meta = m.metadata();
   auto spec = kv_cache_spec(meta.cache_strategy);
   if (!spec) return spec.status();

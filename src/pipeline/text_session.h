@@ -43,9 +43,11 @@ struct GenerationStats {
 
 class TextSession {
  public:
-  // context_length 0 = the model's max_position_embeddings.
+  // context_length 0 = the model's max_position_embeddings. exact_block_weights: see
+  // OpContext (f32 arithmetic on dequantized weights instead of 8-bit activations).
   static Expected<std::unique_ptr<TextSession>> create(const TextModel& model, ThreadPool* pool,
-                                                       int64_t context_length, int64_t prefill_chunk);
+                                                       int64_t context_length, int64_t prefill_chunk,
+                                                       bool exact_block_weights = false);
 
   int64_t context_length() const { return kv_.capacity(); }
   int64_t n_past() const { return n_past_; }
