@@ -1,6 +1,14 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define MISTRALRS_CPU_RELAX() _mm_pause()
+#else
+#define MISTRALRS_CPU_RELAX() std::this_thread::yield()
+#endif
 
 namespace mistralrs {
 
@@ -22,38 +30,43 @@ ThreadPool::ThreadPool(int n_threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
+    stop_.store(true);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
+bool ThreadPool::wait_for_work(uint64_t seen) {
+  // Spin first: the next op of a decode step usually follows within microseconds.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+  for (int i = 0;; ++i) {
+    if (generation_.load(std::memory_order_acquire) != seen) return true;
+    if (stop_.load(std::memory_order_relaxed)) return false;
+    MISTRALRS_CPU_RELAX();
+    if ((i & 255) == 255 && std::chrono::steady_clock::now() > deadline) break;
+  }
+  // Then sleep. sleeping_ is raised before the generation is re-read under the mutex, and
+  // the caller raises the generation before reading sleeping_ (both sequentially
+  // consistent), so one of the two always sees the other: no lost wake-up.
+  sleeping_.fetch_add(1);
+  std::unique_lock<std::mutex> lock(mutex_);
+  wake_.wait(lock, [&] { return stop_.load() || generation_.load() != seen; });
+  sleeping_.fetch_sub(1);
+  return !stop_.load();
+}
+
 void ThreadPool::worker_loop(int index) {
   uint64_t seen = 0;
-  for (;;) {
-    const std::function<void(int64_t, int64_t)>* task;
-    int64_t n;
-    int chunks;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      task = task_;
-      n = n_;
-      chunks = n_chunks_;
-    }
-    if (index < chunks) {
+  while (wait_for_work(seen)) {
+    seen = generation_.load(std::memory_order_acquire);
+    if (index < n_chunks_) {
       int64_t b, e;
-      chunk_range(n, chunks, index, &b, &e);
+      chunk_range(n_, n_chunks_, index, &b, &e);
       t_inside_pool_task = true;
-      (*task)(b, e);
+      (*task_)(b, e);
       t_inside_pool_task = false;
     }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_.notify_one();
-    }
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -67,22 +80,25 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     return;
   }
   std::lock_guard<std::mutex> run_lock(run_mutex_);
-  {
+  // Workers read these after seeing the new generation (release / acquire).
+  task_ = &fn;
+  n_ = n;
+  n_chunks_ = chunks;
+  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  generation_.fetch_add(1);
+  if (sleeping_.load() > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
-    task_ = &fn;
-    n_ = n;
-    n_chunks_ = chunks;
-    pending_ = static_cast<int>(workers_.size());
-    ++generation_;
+    wake_.notify_all();
   }
-  wake_.notify_all();
   int64_t b, e;
   chunk_range(n, chunks, 0, &b, &e);
   t_inside_pool_task = true;
   fn(b, e);
   t_inside_pool_task = false;
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [&] { return pending_ == 0; });
+  for (int i = 0; pending_.load(std::memory_order_acquire) != 0; ++i) {
+    if (i < 100000) MISTRALRS_CPU_RELAX();
+    else std::this_thread::yield();
+  }
 }
 
 void parallel_for(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn,
