@@ -95,8 +95,10 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   t_inside_pool_task = true;
   fn(b, e);
   t_inside_pool_task = false;
+  // Spin a little (the chunks are equal, so the workers finish at about the same time),
+  // then yield so that an oversubscribed machine can run the workers we wait for.
   for (int i = 0; pending_.load(std::memory_order_acquire) != 0; ++i) {
-    if (i < 100000) MISTRALRS_CPU_RELAX();
+    if (i < 4096) MISTRALRS_CPU_RELAX();
     else std::this_thread::yield();
   }
 }
