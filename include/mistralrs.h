@@ -230,6 +230,119 @@ MISTRALRS_API int32_t mistralrs_session_generation_stats(const mistralrs_session
                                                          int32_t* generated_tokens,
                                                          double* generate_seconds);
 
+/* ---- sampler ---------------------------------------------------------------------------
+ * A standalone sampler chain over a logits row: logit bias, repetition/frequency/presence
+ * penalties, DRY, top-n-sigma, top-k, typical, top-p, min-p, XTC, (dynamic) temperature,
+ * then the draw (argmax, a seeded draw, or mirostat v1/v2). It needs no model, unless DRY
+ * sequence breakers are given as text (they are matched against the vocabulary).
+ *
+ * A fresh params object has every stage off: temperature 1, no truncation, no penalty,
+ * no bias, DRY off, seed 0, a seeded draw. Each setter validates its arguments (NaN, a
+ * negative top-k other than -1 = off, a window below -1, ... are MISTRALRS_ERR_INVALID_ARGUMENT)
+ * and leaves the params unchanged on error. Windows ("last_n"): 0 = off, -1 = the
+ * context length given to mistralrs_sampler_create, N = the last N accepted tokens.
+ *
+ * Random draws use xoshiro256** seeded through SplitMix64: a seed gives the same tokens
+ * on every platform and thread count. A sampler is used by one thread at a time. */
+typedef struct mistralrs_sampler_params mistralrs_sampler_params;
+typedef struct mistralrs_sampler mistralrs_sampler;
+
+/* Stage ids for mistralrs_sampler_params_set_order. */
+#define MISTRALRS_SAMPLER_STAGE_LOGIT_BIAS 0
+#define MISTRALRS_SAMPLER_STAGE_PENALTIES 1
+#define MISTRALRS_SAMPLER_STAGE_DRY 2
+#define MISTRALRS_SAMPLER_STAGE_TOP_N_SIGMA 3
+#define MISTRALRS_SAMPLER_STAGE_TOP_K 4
+#define MISTRALRS_SAMPLER_STAGE_TYPICAL 5
+#define MISTRALRS_SAMPLER_STAGE_TOP_P 6
+#define MISTRALRS_SAMPLER_STAGE_MIN_P 7
+#define MISTRALRS_SAMPLER_STAGE_XTC 8
+#define MISTRALRS_SAMPLER_STAGE_TEMPERATURE 9
+
+/* NULL when out of memory. */
+MISTRALRS_API mistralrs_sampler_params* mistralrs_sampler_params_create(void);
+MISTRALRS_API void mistralrs_sampler_params_free(mistralrs_sampler_params* params);
+
+/* The order in which the stages run, before the draw (default: logit bias, penalties, DRY,
+ * top-n-sigma, top-k, typical, top-p, min-p, XTC, temperature). Each stage at most once;
+ * stages left out do not run. */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_order(mistralrs_sampler_params* params,
+                                                         const int32_t* stages, size_t n_stages);
+MISTRALRS_API int32_t mistralrs_sampler_params_set_seed(mistralrs_sampler_params* params, uint64_t seed);
+/* Non-zero: the draw takes the most likely remaining token instead of a seeded draw. */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_greedy(mistralrs_sampler_params* params, int32_t greedy);
+/* logit / temperature; 0 keeps only the most likely token. Default 1. */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_temperature(mistralrs_sampler_params* params,
+                                                               float temperature);
+/* Entropy-scaled temperature in [max(0, T - range), T + range]; range 0 = off. */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_dynamic_temperature(mistralrs_sampler_params* params,
+                                                                       float range, float exponent);
+/* 0 or -1 = off. */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_top_k(mistralrs_sampler_params* params, int32_t top_k);
+/* In [0, 1]; 1 = off. */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_top_p(mistralrs_sampler_params* params, float top_p);
+/* In [0, 1]; 0 = off. Keeps tokens with probability >= min_p x the largest. */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_min_p(mistralrs_sampler_params* params, float min_p);
+/* Locally typical sampling, in [0, 1]; 1 = off. */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_typical_p(mistralrs_sampler_params* params, float typical_p);
+/* Keeps logits >= max - n x their standard deviation; 0 or -1 = off. */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_top_n_sigma(mistralrs_sampler_params* params, float n);
+/* Exclude top choices: with this probability, of the tokens with probability >= threshold
+ * all but the least likely are removed. Probability 0 or threshold > 0.5 = off. */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_xtc(mistralrs_sampler_params* params, float probability,
+                                                       float threshold);
+/* The truncation stages keep at least this many tokens (>= 1, default 1). */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_min_keep(mistralrs_sampler_params* params, int32_t min_keep);
+/* version 0 = off, 1 or 2; target surprise tau, learning rate eta. Mirostat replaces the
+ * truncation stages (they are skipped) and the draw. */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_mirostat(mistralrs_sampler_params* params, int32_t version,
+                                                            float tau, float eta);
+/* Over the last_n accepted tokens (default 64): a token seen c times has a positive logit
+ * divided by repeat (a negative one multiplied), then c x frequency + presence subtracted.
+ * repeat 1, frequency 0, presence 0 = off. */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_penalties(mistralrs_sampler_params* params, int32_t last_n,
+                                                             float repeat, float frequency, float presence);
+/* Adds bias to token's logit (-INFINITY bans it); repeated calls for a token add up. */
+MISTRALRS_API int32_t mistralrs_sampler_params_add_logit_bias(mistralrs_sampler_params* params, int32_t token,
+                                                              float bias);
+MISTRALRS_API int32_t mistralrs_sampler_params_clear_logit_bias(mistralrs_sampler_params* params);
+/* DRY: a candidate that would extend a repeat of n >= allowed_length tokens loses
+ * multiplier x base^(n - allowed_length) (clamped to stay finite) from its logit.
+ * multiplier 0 = off (0.8 is usual); base >= 1 when multiplier != 0 (default 1.75);
+ * allowed_length >= 1 (default 2); penalty_last_n as the windows above (default -1). */
+MISTRALRS_API int32_t mistralrs_sampler_params_set_dry(mistralrs_sampler_params* params, float multiplier,
+                                                       float base, int32_t allowed_length,
+                                                       int32_t penalty_last_n);
+/* Sequence breakers: repeats never reach back past the most recent one, and single-token
+ * breakers are never penalised. The list starts as "\n", ":", "\"", "*"; add_* append to
+ * it, clear empties it. A text breaker (at most 40 bytes) needs a tokenizer at create. */
+MISTRALRS_API int32_t mistralrs_sampler_params_add_dry_breaker(mistralrs_sampler_params* params,
+                                                               const char* text);
+/* A breaker as token ids: the head first, then its tail (at most 8 tokens); one id is a
+ * single-token breaker. */
+MISTRALRS_API int32_t mistralrs_sampler_params_add_dry_breaker_tokens(mistralrs_sampler_params* params,
+                                                                      const int32_t* tokens, size_t n_tokens);
+MISTRALRS_API int32_t mistralrs_sampler_params_clear_dry_breakers(mistralrs_sampler_params* params);
+
+/* params is copied. tokenizer: NULL unless DRY is on with text breakers (it also bounds
+ * token ids when given; borrowed only during the call). context_length resolves windows
+ * of -1 (0 = unknown: then a -1 window on an enabled stage is an error). */
+MISTRALRS_API int32_t mistralrs_sampler_create(const mistralrs_sampler_params* params,
+                                               const mistralrs_tokenizer* tokenizer, int32_t context_length,
+                                               mistralrs_sampler** out);
+MISTRALRS_API void mistralrs_sampler_free(mistralrs_sampler* sampler);
+/* Forgets the accepted tokens and restarts the random streams and mirostat's state. */
+MISTRALRS_API int32_t mistralrs_sampler_reset(mistralrs_sampler* sampler);
+/* Adds a token (a prompt token or a sampled one) to the history the penalties and DRY read. */
+MISTRALRS_API int32_t mistralrs_sampler_accept(mistralrs_sampler* sampler, int32_t token);
+/* Applies the logit-changing stages in place: bias, penalties, DRY, temperature, and
+ * truncations as -INFINITY. Not mirostat and not the draw; XTC, if on, uses its draw.
+ * logits: n_vocab floats, NaN and +INFINITY rejected. */
+MISTRALRS_API int32_t mistralrs_sampler_apply(mistralrs_sampler* sampler, float* logits, size_t n_vocab);
+/* The whole chain and the draw; *token receives the chosen id. Does not accept it. */
+MISTRALRS_API int32_t mistralrs_sampler_sample(mistralrs_sampler* sampler, const float* logits, size_t n_vocab,
+                                               int32_t* token);
+
 #ifdef __cplusplus
 }
 #endif
