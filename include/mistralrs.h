@@ -187,7 +187,8 @@ typedef struct mistralrs_generate_options mistralrs_generate_options;
 #define MISTRALRS_FINISH_CANCELLED 4
 #define MISTRALRS_FINISH_CALLBACK 5
 
-/* Defaults: 128 tokens, greedy (temperature 0), no top-k/top-p, seed 0, no stop strings. */
+/* Defaults: 128 tokens, greedy, seed 0, no stop strings. The setters below adjust the
+ * sampler chain (see mistralrs_generate_options_set_sampler for all of it). */
 MISTRALRS_API int32_t mistralrs_generate_options_create(mistralrs_generate_options** out);
 MISTRALRS_API void mistralrs_generate_options_free(mistralrs_generate_options* options);
 MISTRALRS_API int32_t mistralrs_generate_options_set_max_tokens(mistralrs_generate_options* options,
@@ -342,6 +343,13 @@ MISTRALRS_API int32_t mistralrs_sampler_apply(mistralrs_sampler* sampler, float*
 /* The whole chain and the draw; *token receives the chosen id. Does not accept it. */
 MISTRALRS_API int32_t mistralrs_sampler_sample(mistralrs_sampler* sampler, const float* logits, size_t n_vocab,
                                                int32_t* token);
+
+/* ---- generation with a sampler chain ----------------------------------------------- */
+/* Copies params (every stage, order, seed, DRY breakers) into the generation options,
+ * replacing the temperature / top-k / top-p / seed set above. Text DRY breakers are
+ * resolved against the model's tokenizer when generation starts. */
+MISTRALRS_API int32_t mistralrs_generate_options_set_sampler(mistralrs_generate_options* options,
+                                                             const mistralrs_sampler_params* params);
 
 #ifdef __cplusplus
 }

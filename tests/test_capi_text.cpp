@@ -179,6 +179,40 @@ TEST_F(CapiText, CallbackStopAndStopStrings) {
   mistralrs_session_free(s);
 }
 
+// Generation through a full sampler chain: a seed gives the same tokens every time, and a
+// chain whose top-k is 1 reproduces greedy decoding whatever the temperature.
+TEST_F(CapiText, GenerationWithSamplerChain) {
+  mistralrs_session* s = nullptr;
+  mistralrs_generate_options* g = nullptr;
+  mistralrs_sampler_params* sp = nullptr;
+  ASSERT_EQ(mistralrs_session_create(model_, nullptr, &s), MISTRALRS_OK);
+  ASSERT_EQ(mistralrs_generate_options_create(&g), MISTRALRS_OK);
+  ASSERT_EQ(mistralrs_generate_options_set_max_tokens(g, 16), MISTRALRS_OK);
+  ASSERT_EQ(mistralrs_generate_options_set_ignore_eos(g, 1), MISTRALRS_OK);
+  ASSERT_NE(sp = mistralrs_sampler_params_create(), nullptr);
+  ASSERT_EQ(mistralrs_sampler_params_set_temperature(sp, 1.5f), MISTRALRS_OK);
+  ASSERT_EQ(mistralrs_sampler_params_set_seed(sp, 7), MISTRALRS_OK);
+  ASSERT_EQ(mistralrs_generate_options_set_sampler(g, sp), MISTRALRS_OK);
+  Collected a, b;
+  int32_t finish = -1;
+  ASSERT_EQ(mistralrs_session_generate(s, ref_.prompt.data(), ref_.prompt.size(), g, collect, &a, &finish), MISTRALRS_OK)
+      << mistralrs_last_error();
+  ASSERT_EQ(mistralrs_session_reset(s), MISTRALRS_OK);
+  ASSERT_EQ(mistralrs_session_generate(s, ref_.prompt.data(), ref_.prompt.size(), g, collect, &b, &finish), MISTRALRS_OK);
+  EXPECT_EQ(a.tokens, b.tokens);
+  EXPECT_EQ(a.tokens.size(), 16u);
+  ASSERT_EQ(mistralrs_sampler_params_set_top_k(sp, 1), MISTRALRS_OK);
+  ASSERT_EQ(mistralrs_generate_options_set_sampler(g, sp), MISTRALRS_OK);
+  ASSERT_EQ(mistralrs_session_reset(s), MISTRALRS_OK);
+  Collected c;
+  ASSERT_EQ(mistralrs_session_generate(s, ref_.prompt.data(), ref_.prompt.size(), g, collect, &c, &finish), MISTRALRS_OK);
+  EXPECT_EQ(c.tokens, std::vector<int32_t>(ref_.greedy.begin(), ref_.greedy.begin() + 16));
+  EXPECT_EQ(mistralrs_generate_options_set_sampler(g, nullptr), MISTRALRS_ERR_INVALID_ARGUMENT);
+  mistralrs_sampler_params_free(sp);
+  mistralrs_generate_options_free(g);
+  mistralrs_session_free(s);
+}
+
 TEST_F(CapiText, ContextFullEndsGeneration) {
   mistralrs_session_options* so = nullptr;
   mistralrs_session* s = nullptr;

@@ -210,7 +210,7 @@ TEST(SamplerStages, XtcRemovesAllTopChoicesButTheLeastLikely) {
 
 TEST(SamplerStages, XtcDrawsItsProbabilityFromTheSeededStream) {
   // Rng(42)'s first outputs are 0x15780b2e..., 0x6104d986..., 0xae175332... (pinned in
-  // test_basic_sampler.cpp); next_float takes the top 24 bits: 0x15780b / 2^24 = 0.0839,
+  // test_rng.cpp); next_float takes the top 24 bits: 0x15780b / 2^24 = 0.0839,
   // 0x6104d9 / 2^24 = 0.3790, 0xae1753 / 2^24 = 0.6800. With probability 0.3 the first
   // call excludes (0.0839 < 0.3), the next two do not.
   Rng rng(42);

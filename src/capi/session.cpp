@@ -3,6 +3,7 @@
 
 #include "capi/guard.h"
 #include "capi/handles.h"
+#include "capi/sampler_handles.h"
 
 using namespace mistralrs;
 using capi::guarded;
@@ -121,7 +122,9 @@ MISTRALRS_API int32_t mistralrs_generate_options_set_max_tokens(mistralrs_genera
 MISTRALRS_API int32_t mistralrs_generate_options_set_temperature(mistralrs_generate_options* o, float v) {
   return guarded(__func__, [&]() -> Status {
     if (!o) return null_argument("options");
-    if (!(v >= 0.0f) || std::isinf(v)) return invalid_argument("temperature must be a finite number >= 0");
+    MISTRALRS_RETURN_IF_ERROR(check_temperature(v));
+    // 0 means greedy; any other value turns the seeded draw on.
+    o->params.sampling.greedy = v == 0.0f;
     o->params.sampling.temperature = v;
     return Status::ok();
   });
@@ -130,7 +133,7 @@ MISTRALRS_API int32_t mistralrs_generate_options_set_temperature(mistralrs_gener
 MISTRALRS_API int32_t mistralrs_generate_options_set_top_k(mistralrs_generate_options* o, int32_t v) {
   return guarded(__func__, [&]() -> Status {
     if (!o) return null_argument("options");
-    MISTRALRS_RETURN_IF_ERROR(check_count("top_k", v));
+    MISTRALRS_RETURN_IF_ERROR(check_top_k(v));
     o->params.sampling.top_k = v;
     return Status::ok();
   });
@@ -139,7 +142,7 @@ MISTRALRS_API int32_t mistralrs_generate_options_set_top_k(mistralrs_generate_op
 MISTRALRS_API int32_t mistralrs_generate_options_set_top_p(mistralrs_generate_options* o, float v) {
   return guarded(__func__, [&]() -> Status {
     if (!o) return null_argument("options");
-    if (!(v > 0.0f && v <= 1.0f)) return invalid_argument("top_p must be in (0, 1]");
+    MISTRALRS_RETURN_IF_ERROR(check_probability("top_p", v));
     o->params.sampling.top_p = v;
     return Status::ok();
   });
@@ -149,6 +152,17 @@ MISTRALRS_API int32_t mistralrs_generate_options_set_seed(mistralrs_generate_opt
   return guarded(__func__, [&]() -> Status {
     if (!o) return null_argument("options");
     o->params.sampling.seed = seed;
+    return Status::ok();
+  });
+}
+
+MISTRALRS_API int32_t mistralrs_generate_options_set_sampler(mistralrs_generate_options* o,
+                                                             const mistralrs_sampler_params* params) {
+  return guarded(__func__, [&]() -> Status {
+    if (!o) return null_argument("options");
+    if (!params) return null_argument("params");
+    MISTRALRS_RETURN_IF_ERROR(validate(params->params));
+    o->params.sampling = params->params;
     return Status::ok();
   });
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "pipeline/stop_strings.h"
+#include "sampling/sampler_chain.h"
 #include "tokenizer/utf8_stream.h"
 
 namespace mistralrs {
@@ -76,9 +77,13 @@ Status TextSession::eval(const int32_t* tokens, size_t n, float* logits, const s
 Expected<FinishReason> TextSession::generate(const std::vector<int32_t>& prompt, const GenerateParams& p,
                                              const TokenCallback& on_token,
                                              const std::atomic<bool>* cancel, GenerationStats* stats) {
-  MISTRALRS_RETURN_IF_ERROR(validate(p.sampling));
   if (p.max_tokens < 0) return invalid_argument("max_tokens must be >= 0");
   const Tokenizer* tok = model_.tokenizer.get();
+  auto chain = SamplerChain::create(p.sampling, tok, static_cast<int32_t>(kv_.capacity()));
+  if (!chain) return chain.status();
+  // Penalties and DRY look back over the whole context, prompt included.
+  for (int32_t t : history_) MISTRALRS_RETURN_IF_ERROR(chain.value()->accept(t));
+  for (int32_t t : prompt) MISTRALRS_RETURN_IF_ERROR(chain.value()->accept(t));
   if (!tok && !p.stop_strings.empty()) return invalid_argument("stop strings need a tokenizer");
   if (prompt.empty() && n_past_ == 0) return invalid_argument("empty prompt and empty session");
   GenerationStats local;
@@ -100,8 +105,6 @@ Expected<FinishReason> TextSession::generate(const std::vector<int32_t>& prompt,
   st.prompt_seconds = seconds_since(t0);
 
   const auto t1 = std::chrono::steady_clock::now();
-  Rng rng(p.sampling.seed);
-  std::vector<std::pair<float, int32_t>> scratch;
   Utf8Stream utf8;
   StopStringFilter stops(p.stop_strings);
   const int32_t eos = tok ? tok->eos_id() : -1;
@@ -113,8 +116,10 @@ Expected<FinishReason> TextSession::generate(const std::vector<int32_t>& prompt,
       reason = FinishReason::kCancelled;
       break;
     }
-    const int64_t vocab = static_cast<int64_t>(logits_.size());
-    const int32_t token = sample_token(logits_.data(), vocab, p.sampling, rng, scratch);
+    auto sampled = chain.value()->sample(logits_.data(), logits_.size());
+    if (!sampled) return sampled.status();
+    const int32_t token = sampled.value();
+    MISTRALRS_RETURN_IF_ERROR(chain.value()->accept(token));
     const bool is_eos = token == eos || std::find(eos_ids.begin(), eos_ids.end(), token) != eos_ids.end();
     if (is_eos && !p.ignore_eos) {
       reason = FinishReason::kEos;

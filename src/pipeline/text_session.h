@@ -12,13 +12,21 @@
 
 #include "cache/kv_cache.h"
 #include "pipeline/text_model.h"
-#include "sampling/basic_sampler.h"
+#include "sampling/sampler_params.h"
 
 namespace mistralrs {
 
+// Greedy by default; any sampler chain (temperature, top-k/p, min-p, penalties, DRY, ...)
+// may be set instead.
+inline SamplerParams greedy_sampling() {
+  SamplerParams p;
+  p.greedy = true;
+  return p;
+}
+
 struct GenerateParams {
   int32_t max_tokens = 128;
-  BasicSamplingParams sampling;
+  SamplerParams sampling = greedy_sampling();
   std::vector<std::string> stop_strings;  // generation ends before the first match
   bool ignore_eos = false;
 };
