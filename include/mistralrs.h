@@ -127,6 +127,36 @@ MISTRALRS_API int32_t mistralrs_model_context_length(const mistralrs_model* mode
  * files carry none or model is NULL. */
 MISTRALRS_API const mistralrs_tokenizer* mistralrs_model_tokenizer(const mistralrs_model* model);
 
+/* ---- KV memory and prefix caching ----------------------------------------------------
+ * Every session of a model takes its KV buffer (context length x layers x K and V) from one
+ * byte budget; with prefix caching on, full 16-token blocks of earlier prompts are kept in
+ * the same budget and copied into a new request that starts with the same tokens, so only
+ * the rest of its prompt is computed. Unused blocks are evicted least recently used first.
+ * When the budget cannot hold a new session, mistralrs_session_create fails with
+ * MISTRALRS_ERR_OUT_OF_MEMORY; existing sessions keep their tokens. */
+#define MISTRALRS_CACHE_KV 0     /* a KV cache per session */
+#define MISTRALRS_CACHE_NONE 1   /* nothing kept between steps (diffusion, speech) */
+#define MISTRALRS_CACHE_PREFIX 2 /* KV cache whose prompt blocks are shared between requests */
+
+/* Bytes of KV memory for all sessions and cached blocks; 0 (default) = unlimited. */
+MISTRALRS_API int32_t mistralrs_model_options_set_kv_budget(mistralrs_model_options* options,
+                                                            int64_t bytes);
+/* Non-zero turns prefix caching on (default off). */
+MISTRALRS_API int32_t mistralrs_model_options_set_prefix_cache(mistralrs_model_options* options,
+                                                               int32_t enabled);
+/* MISTRALRS_CACHE_*, or a negative status on error. */
+MISTRALRS_API int32_t mistralrs_model_cache_strategy(const mistralrs_model* model);
+/* Prefix cache counters since load (each out parameter may be NULL): lookups (requests that
+ * searched the cache), hit_blocks (blocks copied out), tokens_reused, evictions and
+ * cached_blocks (held now). All zero when prefix caching is off. */
+MISTRALRS_API int32_t mistralrs_prefix_cache_stats(const mistralrs_model* model, int64_t* lookups,
+                                                   int64_t* hit_blocks, int64_t* tokens_reused,
+                                                   int64_t* evictions, int64_t* cached_blocks);
+/* Bytes of the KV budget in use (session buffers + cached blocks) and the budget (INT64_MAX
+ * when unlimited); either may be NULL. */
+MISTRALRS_API int32_t mistralrs_model_kv_usage(const mistralrs_model* model, int64_t* used_bytes,
+                                               int64_t* budget_bytes);
+
 /* ---- tokenizers ---------------------------------------------------------------------- */
 #define MISTRALRS_TOKENIZE_ADD_SPECIAL 1u   /* BOS/EOS as the vocabulary says */
 #define MISTRALRS_TOKENIZE_PARSE_SPECIAL 2u /* special-token text becomes special tokens */

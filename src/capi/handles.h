@@ -29,7 +29,8 @@ struct mistralrs_runtime {
 #include "pipeline/text_session.h"
 
 struct mistralrs_model_options {
-  int32_t reserved = 0;  // no options yet; the handle exists so that they can be added
+  int64_t kv_budget_bytes = 0;  // 0 = unlimited
+  int32_t prefix_cache = 0;
 };
 
 // A tokenizer handle: owned (loaded on its own) or borrowed from a model.

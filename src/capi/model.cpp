@@ -21,14 +21,19 @@ MISTRALRS_API int32_t mistralrs_model_options_create(mistralrs_model_options** o
 MISTRALRS_API void mistralrs_model_options_free(mistralrs_model_options* options) { delete options; }
 
 MISTRALRS_API int32_t mistralrs_model_load(mistralrs_runtime* runtime, const char* path,
-                                           const mistralrs_model_options* /*options*/,
+                                           const mistralrs_model_options* options,
                                            mistralrs_model** out) {
   return guarded(__func__, [&]() -> Status {
     if (!out) return null_argument("out");
     *out = nullptr;
     if (!runtime) return null_argument("runtime");
     if (!path) return null_argument("path");
-    auto tm = TextModel::load(path);
+    const mistralrs_model_options defaults;
+    const mistralrs_model_options& o = options ? *options : defaults;
+    CacheOptions cache;
+    if (o.kv_budget_bytes > 0) cache.budget_bytes = o.kv_budget_bytes;
+    cache.prefix_cache = o.prefix_cache != 0;
+    auto tm = TextModel::load(path, cache);
     if (!tm) {
       runtime->logger->error("loading '{}' failed: {}", path, tm.status().message());
       return tm.status();
@@ -47,6 +52,56 @@ MISTRALRS_API int32_t mistralrs_model_load(mistralrs_runtime* runtime, const cha
 }
 
 MISTRALRS_API void mistralrs_model_free(mistralrs_model* model) { delete model; }
+
+MISTRALRS_API int32_t mistralrs_model_options_set_kv_budget(mistralrs_model_options* options, int64_t bytes) {
+  return guarded(__func__, [&]() -> Status {
+    if (!options) return null_argument("options");
+    if (bytes < 0) return invalid_argument("the KV budget must be >= 0 bytes, got " + std::to_string(bytes));
+    options->kv_budget_bytes = bytes;
+    return Status::ok();
+  });
+}
+
+MISTRALRS_API int32_t mistralrs_model_options_set_prefix_cache(mistralrs_model_options* options, int32_t enabled) {
+  return guarded(__func__, [&]() -> Status {
+    if (!options) return null_argument("options");
+    options->prefix_cache = enabled != 0;
+    return Status::ok();
+  });
+}
+
+MISTRALRS_API int32_t mistralrs_model_cache_strategy(const mistralrs_model* model) {
+  if (!model) return -capi::set_error(StatusCode::kInvalidArgument, "mistralrs_model_cache_strategy: model is NULL");
+  const CacheStrategy s = model->text->cache_strategy();
+  if (std::holds_alternative<NoCache>(s)) return MISTRALRS_CACHE_NONE;
+  return std::holds_alternative<PrefixCache>(s) ? MISTRALRS_CACHE_PREFIX : MISTRALRS_CACHE_KV;
+}
+
+MISTRALRS_API int32_t mistralrs_prefix_cache_stats(const mistralrs_model* model, int64_t* lookups,
+                                                   int64_t* hit_blocks, int64_t* tokens_reused,
+                                                   int64_t* evictions, int64_t* cached_blocks) {
+  return guarded(__func__, [&]() -> Status {
+    if (!model) return null_argument("model");
+    const PrefixCacheStats st = model->text->prefix_cache ? model->text->prefix_cache->stats() : PrefixCacheStats{};
+    if (lookups) *lookups = st.lookups;
+    if (hit_blocks) *hit_blocks = st.hit_blocks;
+    if (tokens_reused) *tokens_reused = st.tokens_reused;
+    if (evictions) *evictions = st.evictions;
+    if (cached_blocks) *cached_blocks = st.cached_blocks;
+    return Status::ok();
+  });
+}
+
+MISTRALRS_API int32_t mistralrs_model_kv_usage(const mistralrs_model* model, int64_t* used_bytes,
+                                               int64_t* budget_bytes) {
+  return guarded(__func__, [&]() -> Status {
+    if (!model) return null_argument("model");
+    const KvBlockPool* pool = model->text->kv_pool.get();
+    if (used_bytes) *used_bytes = pool ? pool->used_bytes() : 0;
+    if (budget_bytes) *budget_bytes = pool ? pool->budget_bytes() : KvBlockPool::kUnlimited;
+    return Status::ok();
+  });
+}
 
 MISTRALRS_API int32_t mistralrs_model_vocab_size(const mistralrs_model* model) {
   if (!model) return -capi::set_error(StatusCode::kInvalidArgument, "mistralrs_model_vocab_size: model is NULL");

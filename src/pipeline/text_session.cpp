@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "pipeline/stop_strings.h"
 #include "sampling/sampler_chain.h"
@@ -29,9 +30,22 @@ Expected<std::unique_ptr<TextSession>> TextSession::create(const TextModel& mode
   const ModelConfigMetadata meta = m.metadata();
   auto spec = kv_cache_spec(meta.cache_strategy);
   if (!spec) return spec.status();
-  auto kv = KvStore::create(*spec.value(), context_length);
+  // Sliding window W: queries see keys less than W positions back, and one step adds at most
+  // a prefill chunk, so W + chunk rows hold all a step reads, whatever the context length.
+  const int64_t window = m.config().sliding_window;
+  const int64_t rows = window > 0 ? std::min(context_length, window + prefill_chunk) : context_length;
+  s->context_length_ = context_length;
+  auto kv = KvStore::create(*spec.value(), rows);
   if (!kv) return kv.status();
   s->kv_ = std::move(kv.value());
+  if (model.kv_pool) {
+    // The whole buffer is charged up front, so a session never runs out mid-generation.
+    const int64_t bytes = s->kv_.bytes();
+    if (model.prefix_cache) model.prefix_cache->make_room(bytes);
+    MISTRALRS_RETURN_IF_ERROR(model.kv_pool->reserve(
+        bytes, "a session's KV buffer of " + std::to_string(rows) + " tokens"));
+    s->reserved_bytes_ = bytes;
+  }
   auto ws = LlamaWorkspace::create(m.config(), prefill_chunk);
   if (!ws) return ws.status();
   s->ws_ = std::move(ws.value());
@@ -39,9 +53,33 @@ Expected<std::unique_ptr<TextSession>> TextSession::create(const TextModel& mode
   return s;
 }
 
+TextSession::~TextSession() {
+  if (model_.kv_pool && reserved_bytes_ > 0) model_.kv_pool->unreserve(reserved_bytes_);
+}
+
 void TextSession::reset() {
   n_past_ = 0;
   history_.clear();
+  published_blocks_ = 0;
+  kv_base_ = 0;
+}
+
+void TextSession::drop_rows(int64_t new_base, int64_t end) {
+  const int64_t from = new_base - kv_base_, keep = end - new_base;
+  for (int64_t l = 0; l < kv_.n_layers(); ++l)
+    for (const TensorView* v : {&kv_.keys(l), &kv_.values(l)}) {
+      float* d = static_cast<float*>(v->data);
+      std::memmove(d, d + from * v->strides[0], static_cast<size_t>(keep * v->strides[0]) * sizeof(float));
+    }
+  kv_base_ = new_base;
+}
+
+void TextSession::publish_blocks() {
+  PrefixBlockCache* cache = model_.prefix_cache.get();
+  // Once rows were dropped the early blocks are gone; what was published before stays.
+  if (!cache || kv_base_ > 0 || n_past_ / cache->pool().block_size() <= published_blocks_) return;
+  cache->publish(history_.data(), n_past_, kv_);
+  published_blocks_ = n_past_ / cache->pool().block_size();
 }
 
 Status TextSession::check_tokens(const int32_t* tokens, size_t n) const {
@@ -51,9 +89,9 @@ Status TextSession::check_tokens(const int32_t* tokens, size_t n) const {
     if (tokens[i] < 0 || tokens[i] >= vocab)
       return invalid_argument("token " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
                               " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
-  if (n_past_ + static_cast<int64_t>(n) > kv_.capacity())
+  if (n_past_ + static_cast<int64_t>(n) > context_length_)
     return invalid_argument(std::to_string(n) + " more tokens after " + std::to_string(n_past_) +
-                            " exceed the context length " + std::to_string(kv_.capacity()));
+                            " exceed the context length " + std::to_string(context_length_));
   return Status::ok();
 }
 
@@ -61,16 +99,43 @@ Status TextSession::eval(const int32_t* tokens, size_t n, float* logits, const s
   MISTRALRS_RETURN_IF_ERROR(check_tokens(tokens, n));
   if (n == 0) return invalid_argument("eval needs at least one token");
   int64_t pos = n_past_;
-  for (size_t done = 0; done < n;) {
-    const size_t chunk = std::min(n - done, static_cast<size_t>(ws_.max_tokens));
+  size_t done = 0;
+  const int64_t window = model_.model->config().sliding_window;
+  bool dropped = false;
+  if (pos == 0 && model_.prefix_cache && n > 1) {
+    done = static_cast<size_t>(model_.prefix_cache->lookup(tokens, static_cast<int64_t>(n) - 1, kv_));
+    pos = static_cast<int64_t>(done);
+  }
+  while (done < n) {
+    // Chunks end at multiples of the chunk size in absolute positions, so a request that
+    // starts after reused prefix rows computes every later row in the same chunk, and the
+    // same matmul row tile, as a request computing the whole prompt: bitwise-equal logits.
+    const int64_t chunk_end = (pos / ws_.max_tokens + 1) * ws_.max_tokens;
+    const size_t chunk = std::min(n - done, static_cast<size_t>(chunk_end - pos));
     const bool last = done + chunk == n;
-    MISTRALRS_RETURN_IF_ERROR(model_.model->forward(ctx_, tokens + done, static_cast<int64_t>(chunk), pos,
-                                                    kv_, ws_, last ? logits : nullptr, false, cancel));
+    if (pos + static_cast<int64_t>(chunk) - kv_base_ > kv_.capacity()) {
+      // Only a sliding-window buffer fills before the context does (check_tokens): keep the
+      // last `window` rows, enough for every later query and for re-running the last token.
+      drop_rows(pos - window, pos);
+      dropped = true;
+    }
+    Status st = model_.model->forward(ctx_, tokens + done, static_cast<int64_t>(chunk), pos, kv_, ws_,
+                                      last ? logits : nullptr, false, cancel, kv_base_);
+    if (!st.is_ok()) {
+      // After dropping rows the buffer no longer holds the state before this call: commit
+      // the chunks that completed instead (a sliding-window session's long prompt only).
+      if (dropped) {
+        n_past_ = pos;
+        history_.insert(history_.end(), tokens, tokens + done);
+      }
+      return st;
+    }
     pos += static_cast<int64_t>(chunk);
     done += chunk;
   }
   n_past_ = pos;
   history_.insert(history_.end(), tokens, tokens + n);
+  publish_blocks();
   return Status::ok();
 }
 
@@ -79,7 +144,7 @@ Expected<FinishReason> TextSession::generate(const std::vector<int32_t>& prompt,
                                              const std::atomic<bool>* cancel, GenerationStats* stats) {
   if (p.max_tokens < 0) return invalid_argument("max_tokens must be >= 0");
   const Tokenizer* tok = model_.tokenizer.get();
-  auto chain = SamplerChain::create(p.sampling, tok, static_cast<int32_t>(kv_.capacity()));
+  auto chain = SamplerChain::create(p.sampling, tok, static_cast<int32_t>(context_length_));
   if (!chain) return chain.status();
   // Penalties and DRY look back over the whole context, prompt included.
   for (int32_t t : history_) MISTRALRS_RETURN_IF_ERROR(chain.value()->accept(t));
@@ -139,7 +204,7 @@ Expected<FinishReason> TextSession::generate(const std::vector<int32_t>& prompt,
       reason = FinishReason::kStopString;
       break;
     }
-    if (n_past_ >= kv_.capacity()) {
+    if (n_past_ >= context_length_) {
       reason = FinishReason::kContextFull;
       break;
     }

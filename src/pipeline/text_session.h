@@ -57,13 +57,23 @@ class TextSession {
                                                        int64_t context_length, int64_t prefill_chunk,
                                                        bool exact_block_weights = false);
 
-  int64_t context_length() const { return kv_.capacity(); }
+  ~TextSession();  // returns the KV buffer's bytes to the model's budget
+  TextSession(const TextSession&) = delete;
+  TextSession& operator=(const TextSession&) = delete;
+
+  int64_t context_length() const { return context_length_; }
+  int64_t kv_bytes() const { return kv_.bytes(); }
   int64_t n_past() const { return n_past_; }
   const std::vector<int32_t>& tokens() const { return history_; }
   void reset();
 
   // Appends tokens (prefill in chunks); writes the last position's logits when non-null.
-  // On failure or cancel, nothing of this call is committed.
+  // On failure or cancel, nothing of this call is committed (except for a sliding-window
+  // session whose bounded buffer had to drop rows during this call: then the chunks that
+  // completed are kept, the state the buffer still holds). With the model's prefix cache
+  // on, an empty session first copies the cached leading blocks of `tokens` (all but the
+  // last token, whose logits are needed) and computes only the rest; afterwards it
+  // publishes its full blocks.
   Status eval(const int32_t* tokens, size_t n, float* logits, const std::atomic<bool>* cancel = nullptr);
 
   // Evaluates `prompt` after what the session holds, then generates.
@@ -74,12 +84,20 @@ class TextSession {
  private:
   TextSession(const TextModel& m, ThreadPool* pool) : model_(m), ctx_{pool, nullptr} {}
   Status check_tokens(const int32_t* tokens, size_t n) const;
+  void publish_blocks();
+  void drop_rows(int64_t new_base, int64_t end);  // keeps positions [new_base, end)
 
   const TextModel& model_;
   OpContext ctx_;
   KvStore kv_;
   LlamaWorkspace ws_;
   int64_t n_past_ = 0;
+  int64_t context_length_ = 0;
+  // Position held by kv_ row 0. A sliding-window model's buffer keeps window + prefill chunk
+  // rows, not the whole context: when it fills, the last `window` rows move to the front.
+  int64_t kv_base_ = 0;
+  int64_t reserved_bytes_ = 0;    // of model_.kv_pool's budget, for kv_
+  int64_t published_blocks_ = 0;  // leading full blocks already offered to the prefix cache
   std::vector<int32_t> history_;
   std::vector<float> logits_;
 };

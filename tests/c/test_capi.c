@@ -95,6 +95,23 @@ static void test_runtime_with_options(void) {
   mistralrs_runtime_free(rt);
 }
 
+/* KV budget and prefix-cache options, from C: fixed-width out parameters, NULL handling. */
+static void test_cache_options(void) {
+  mistralrs_model_options* mo = NULL;
+  int64_t lookups = -1;
+  CHECK(MISTRALRS_CACHE_KV != MISTRALRS_CACHE_NONE && MISTRALRS_CACHE_NONE != MISTRALRS_CACHE_PREFIX);
+  CHECK(mistralrs_model_options_create(&mo) == MISTRALRS_OK);
+  CHECK(mistralrs_model_options_set_kv_budget(mo, (int64_t)1 << 30) == MISTRALRS_OK);
+  CHECK(mistralrs_model_options_set_kv_budget(mo, -1) == MISTRALRS_ERR_INVALID_ARGUMENT);
+  CHECK(mistralrs_model_options_set_prefix_cache(mo, 1) == MISTRALRS_OK);
+  CHECK(mistralrs_model_options_set_prefix_cache(NULL, 1) == MISTRALRS_ERR_INVALID_ARGUMENT);
+  mistralrs_model_options_free(mo);
+  CHECK(mistralrs_model_cache_strategy(NULL) < 0);
+  CHECK(mistralrs_prefix_cache_stats(NULL, &lookups, NULL, NULL, NULL, NULL) == MISTRALRS_ERR_INVALID_ARGUMENT);
+  CHECK(lookups == -1);
+  CHECK(mistralrs_model_kv_usage(NULL, NULL, NULL) == MISTRALRS_ERR_INVALID_ARGUMENT);
+}
+
 static void test_default_runtime(void) {
   mistralrs_runtime* rt = NULL;
   CHECK(mistralrs_runtime_create(NULL, &rt) == MISTRALRS_OK);
@@ -108,6 +125,7 @@ int main(void) {
   test_null_arguments();
   test_runtime_with_options();
   test_default_runtime();
+  test_cache_options();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

@@ -73,15 +73,16 @@ int64_t LlamaModel::weight_bytes() const {
   return b;
 }
 
-Status LlamaModel::attention_block(const OpContext& ctx, size_t layer, int64_t n, int64_t pos,
+Status LlamaModel::attention_block(const OpContext& ctx, size_t layer, int64_t n, int64_t pos, int64_t kv_base,
                                    const KvStore& kv, LlamaWorkspace& ws) const {
   const LlamaLayerWeights& w = weights_.layers[layer];
   const ModelConfig& c = config_;
   const TensorView x = rows(ws.x, n), h = rows(ws.h, n), q = rows(ws.q, n);
   MISTRALRS_RETURN_IF_ERROR(rms_norm(ctx, x, w.attn_norm.view(), static_cast<float>(c.rms_norm_eps), h));
-  // Keys and values go straight into the cache rows [pos, pos + n).
-  auto k_rows = kv.keys(static_cast<int64_t>(layer)).slice(0, pos, pos + n);
-  auto v_rows = kv.values(static_cast<int64_t>(layer)).slice(0, pos, pos + n);
+  // Keys and values go straight into the cache rows of positions [pos, pos + n).
+  const int64_t row = pos - kv_base;
+  auto k_rows = kv.keys(static_cast<int64_t>(layer)).slice(0, row, row + n);
+  auto v_rows = kv.values(static_cast<int64_t>(layer)).slice(0, row, row + n);
   if (!k_rows || !v_rows) return invalid_argument("KV cache too small for position " + std::to_string(pos + n));
   MISTRALRS_RETURN_IF_ERROR(matmul(ctx, h, w.wq.view(), q));
   MISTRALRS_RETURN_IF_ERROR(matmul(ctx, h, w.wk.view(), k_rows.value()));
@@ -89,17 +90,18 @@ Status LlamaModel::attention_block(const OpContext& ctx, size_t layer, int64_t n
   RopeParams rp;
   rp.theta = static_cast<float>(c.rope_theta);
   rp.layout = weights_.layout == WeightLayout::kGguf ? RopeLayout::kInterleaved : RopeLayout::kNeox;
-  rp.position_offset = pos;
+  rp.position_offset = pos;  // RoPE uses absolute positions
   rp.inv_freq = weights_.inv_freq.data();
   const TensorView qh = as_heads(q, c.num_attention_heads, c.head_dim);
   const TensorView kh = as_heads(k_rows.value(), c.num_key_value_heads, c.head_dim);
   MISTRALRS_RETURN_IF_ERROR(rope(ctx, qh, rp, qh));
   MISTRALRS_RETURN_IF_ERROR(rope(ctx, kh, rp, kh));
-  // Attend over every cached position up to the newest; the op applies causality and window.
-  auto k_all = kv.keys(static_cast<int64_t>(layer)).slice(0, 0, pos + n);
-  auto v_all = kv.values(static_cast<int64_t>(layer)).slice(0, 0, pos + n);
+  // Attend over every cached row up to the newest; the op applies causality and window,
+  // which depend on position differences only, so rows count from kv_base.
+  auto k_all = kv.keys(static_cast<int64_t>(layer)).slice(0, 0, row + n);
+  auto v_all = kv.values(static_cast<int64_t>(layer)).slice(0, 0, row + n);
   AttentionParams ap;
-  ap.q_position = pos;
+  ap.q_position = row;
   ap.sliding_window = c.sliding_window;
   const TensorView attn = rows(ws.attn, n);
   MISTRALRS_RETURN_IF_ERROR(attention(ctx, qh, as_heads(k_all.value(), c.num_key_value_heads, c.head_dim),
@@ -123,18 +125,21 @@ Status LlamaModel::mlp_block(const OpContext& ctx, size_t layer, int64_t n, Llam
 
 Status LlamaModel::forward(const OpContext& ctx, const int32_t* tokens, int64_t n, int64_t pos,
                            const KvStore& kv, LlamaWorkspace& ws, float* logits, bool all_logits,
-                           const std::atomic<bool>* cancel) const {
+                           const std::atomic<bool>* cancel, int64_t kv_base) const {
   if (n <= 0 || n > ws.max_tokens) return invalid_argument("forward: chunk of " + std::to_string(n) + " tokens");
-  if (pos < 0 || pos + n > kv.capacity())
+  if (kv_base < 0 || pos < kv_base || pos + n - kv_base > kv.capacity())
     return invalid_argument("forward: positions [" + std::to_string(pos) + ", " + std::to_string(pos + n) +
-                            ") exceed the context of " + std::to_string(kv.capacity()));
+                            ") exceed the cache of " + std::to_string(kv.capacity()) + " rows from position " +
+                            std::to_string(kv_base));
+  if (kv_base > 0 && config_.sliding_window <= 0)
+    return invalid_argument("forward: only a sliding-window model may drop cache rows");
   std::memcpy(ws.ids.as<int32_t>(), tokens, static_cast<size_t>(n) * sizeof(int32_t));
   auto ids = ws.ids.view().slice(0, 0, n);
   MISTRALRS_RETURN_IF_ERROR(embedding(ctx, weights_.token_embedding.view(), ids.value(), rows(ws.x, n)));
   for (size_t l = 0; l < weights_.layers.size(); ++l) {
     if (cancel && cancel->load(std::memory_order_relaxed))
       return Status(StatusCode::kCancelled, "cancelled during layer " + std::to_string(l));
-    MISTRALRS_RETURN_IF_ERROR(attention_block(ctx, l, n, pos, kv, ws));
+    MISTRALRS_RETURN_IF_ERROR(attention_block(ctx, l, n, pos, kv_base, kv, ws));
     MISTRALRS_RETURN_IF_ERROR(mlp_block(ctx, l, n, ws));
   }
   if (!logits) return Status::ok();

@@ -34,16 +34,18 @@ class LlamaModel {
   // Bytes of weights read for one decode step (every matrix once, one embedding row).
   int64_t weight_bytes() const;
 
-  // Runs tokens[0..n) at positions [pos, pos + n) (n <= ws.max_tokens, pos + n <= kv
-  // capacity), storing their keys and values in `kv`. logits: null, or n x vocab floats
-  // when all_logits, else vocab floats for the last token. `cancel` (may be null) is read
-  // between layers: when set, returns kCancelled and the positions are not committed.
+  // Runs tokens[0..n) at positions [pos, pos + n) (n <= ws.max_tokens), storing their keys
+  // and values in `kv`, whose row r holds position kv_base + r (kv_base > 0: a sliding-window
+  // session that dropped rows no query can see; pos + n - kv_base <= kv capacity). logits:
+  // null, or n x vocab floats when all_logits, else vocab floats for the last token.
+  // `cancel` (may be null) is read between layers: when set, returns kCancelled and the
+  // positions are not committed.
   Status forward(const OpContext& ctx, const int32_t* tokens, int64_t n, int64_t pos,
                  const KvStore& kv, LlamaWorkspace& ws, float* logits, bool all_logits,
-                 const std::atomic<bool>* cancel) const;
+                 const std::atomic<bool>* cancel, int64_t kv_base = 0) const;
 
  private:
-  Status attention_block(const OpContext& ctx, size_t layer, int64_t n, int64_t pos,
+  Status attention_block(const OpContext& ctx, size_t layer, int64_t n, int64_t pos, int64_t kv_base,
                          const KvStore& kv, LlamaWorkspace& ws) const;
   Status mlp_block(const OpContext& ctx, size_t layer, int64_t n, LlamaWorkspace& ws) const;
 
