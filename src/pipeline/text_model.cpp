@@ -35,4 +35,10 @@ CacheStrategy TextModel::cache_strategy() const {
   return PrefixCache{*kv, kv_pool->block_size()};
 }
 
+ModelConfigMetadata TextModel::metadata() const {
+  ModelConfigMetadata m = model->metadata();
+  m.cache_strategy = cache_strategy();
+  return m;
+}
+
 }  // namespace mistralrs

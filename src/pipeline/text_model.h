@@ -9,6 +9,7 @@
 #include "cache/kv_block_pool.h"
 #include "cache/prefix_cache.h"
 #include "models/llama/llama_model.h"
+#include "pipeline/pipeline.h"
 #include "tokenizer/tokenizer.h"
 
 namespace mistralrs {
@@ -19,7 +20,7 @@ struct CacheOptions {
   int64_t block_size = KvBlockPool::kDefaultBlockSize;
 };
 
-struct TextModel {
+struct TextModel final : Pipeline {
   std::unique_ptr<LlamaModel> model;
   std::unique_ptr<Tokenizer> tokenizer;  // null when the model files have no vocabulary
   // Declared before prefix_cache, which returns its blocks to the pool when destroyed.
@@ -31,6 +32,11 @@ struct TextModel {
 
   // KvCache, or PrefixCache when prefix caching is on.
   CacheStrategy cache_strategy() const;
+
+  // Pipeline
+  PipelineKind kind() const override { return PipelineKind::kText; }
+  // The decoder's metadata with the strategy above.
+  ModelConfigMetadata metadata() const override;
 };
 
 }  // namespace mistralrs

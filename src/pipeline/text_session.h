@@ -82,6 +82,7 @@ class TextSession {
                                   GenerationStats* stats);
 
  private:
+  friend class TextGeneration;  // the generation loop, stepped by the engine
   TextSession(const TextModel& m, ThreadPool* pool) : model_(m), ctx_{pool, nullptr} {}
   Status check_tokens(const int32_t* tokens, size_t n) const;
   void publish_blocks();
