@@ -198,6 +198,13 @@ MISTRALRS_API int32_t mistralrs_session_create(mistralrs_model* model,
                                                const mistralrs_session_options* options,
                                                mistralrs_session** out);
 MISTRALRS_API void mistralrs_session_free(mistralrs_session* session);
+/* Asks the eval or generate call running on this session to stop; callable from any
+ * thread, including from inside a generation callback. Prefill checks between layers,
+ * decode between layers and tokens: eval then returns MISTRALRS_ERR_CANCELLED with nothing
+ * appended, generate returns MISTRALRS_OK with finish reason MISTRALRS_FINISH_CANCELLED and
+ * keeps what it generated. Each eval / generate call starts with no cancel pending, so a
+ * cancel while no call runs does nothing. */
+MISTRALRS_API int32_t mistralrs_session_cancel(mistralrs_session* session);
 /* Forgets every evaluated token (the cache is reused). */
 MISTRALRS_API int32_t mistralrs_session_reset(mistralrs_session* session);
 /* Tokens evaluated so far, or a negative status on error. */

@@ -3,7 +3,10 @@
 // eval, generation with callbacks, stop strings, tokenize/detokenize and their buffers.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <thread>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -262,6 +265,82 @@ TEST_F(CapiText, TokenizeAndDetokenize) {
   EXPECT_EQ(n, 1u);
   EXPECT_EQ(mistralrs_tokenize(nullptr, "x", 1, 0, ids, 8, &n), MISTRALRS_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(mistralrs_tokenize(t, "x", 1, 0x80, ids, 8, &n), MISTRALRS_ERR_INVALID_ARGUMENT);
+}
+
+}  // namespace
+
+namespace {
+
+struct CancelFromCallback {
+  mistralrs_session* session = nullptr;
+  int tokens = 0;
+};
+
+int32_t cancel_after_two(int32_t token, const char*, size_t, void* user) {
+  auto* c = static_cast<CancelFromCallback*>(user);
+  if (token >= 0 && ++c->tokens == 2) mistralrs_session_cancel(c->session);
+  return 0;
+}
+
+// A cancel from inside the callback ends generation with FINISH_CANCELLED and keeps what
+// was generated; the next call is not affected.
+TEST_F(CapiText, CancelFromCallback) {
+  mistralrs_session* s = nullptr;
+  mistralrs_generate_options* g = nullptr;
+  ASSERT_EQ(mistralrs_session_create(model_, nullptr, &s), MISTRALRS_OK);
+  ASSERT_EQ(mistralrs_generate_options_create(&g), MISTRALRS_OK);
+  ASSERT_EQ(mistralrs_generate_options_set_ignore_eos(g, 1), MISTRALRS_OK);
+  CancelFromCallback c{s, 0};
+  int32_t finish = -1;
+  ASSERT_EQ(mistralrs_session_generate(s, ref_.prompt.data(), ref_.prompt.size(), g, cancel_after_two, &c, &finish),
+            MISTRALRS_OK);
+  EXPECT_EQ(finish, MISTRALRS_FINISH_CANCELLED);
+  EXPECT_EQ(c.tokens, 2);
+  // The second token was evaluated before the flag was read (between layers of the next
+  // step): prompt + 1 or 2 tokens are in the session, never more.
+  EXPECT_GE(mistralrs_session_n_past(s), 41);
+  EXPECT_LE(mistralrs_session_n_past(s), 42);
+  // A cancel between calls does nothing.
+  EXPECT_EQ(mistralrs_session_cancel(s), MISTRALRS_OK);
+  std::vector<float> logits(320);
+  EXPECT_EQ(mistralrs_session_reset(s), MISTRALRS_OK);
+  EXPECT_EQ(mistralrs_session_eval(s, ref_.prompt.data(), ref_.prompt.size(), logits.data()), MISTRALRS_OK);
+  EXPECT_EQ(mistralrs_session_cancel(nullptr), MISTRALRS_ERR_INVALID_ARGUMENT);
+  mistralrs_generate_options_free(g);
+  mistralrs_session_free(s);
+}
+
+// Cancel from a second thread during a long prefill (a 256-token prompt, the whole
+// context, in chunks of 4): eval returns CANCELLED and appends nothing.
+TEST_F(CapiText, CancelFromAnotherThreadDuringPrefill) {
+  mistralrs_session_options* so = nullptr;
+  mistralrs_session* s = nullptr;
+  ASSERT_EQ(mistralrs_session_options_create(&so), MISTRALRS_OK);
+  ASSERT_EQ(mistralrs_session_options_set_prefill_chunk(so, 4), MISTRALRS_OK);
+  ASSERT_EQ(mistralrs_session_create(model_, so, &s), MISTRALRS_OK);
+  std::vector<int32_t> prompt(256);
+  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<int32_t>(3 + i % 300);
+  std::atomic<bool> started{false};
+  std::atomic<int32_t> st{-1};
+  std::thread worker([&] {
+    started = true;
+    // Repeat until a run is caught in flight (each run takes a few milliseconds here).
+    for (int i = 0; i < 200; ++i) {
+      mistralrs_session_reset(s);
+      st = mistralrs_session_eval(s, prompt.data(), prompt.size(), nullptr);
+      if (st == MISTRALRS_ERR_CANCELLED) return;
+    }
+  });
+  while (!started) std::this_thread::yield();
+  for (int i = 0; i < 20000 && st != MISTRALRS_ERR_CANCELLED; ++i) {
+    mistralrs_session_cancel(s);
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  worker.join();
+  EXPECT_EQ(st.load(), MISTRALRS_ERR_CANCELLED);
+  EXPECT_EQ(mistralrs_session_n_past(s), 0);
+  mistralrs_session_free(s);
+  mistralrs_session_options_free(so);
 }
 
 }  // namespace

@@ -56,6 +56,9 @@ struct mistralrs_session {
   mistralrs_model* model = nullptr;
   std::unique_ptr<mistralrs::TextSession> session;
   mistralrs::GenerationStats last_stats;
+  // Set by mistralrs_session_cancel from any thread; read between layers and tokens by the
+  // call in progress; cleared when each eval / generate call starts.
+  std::atomic<bool> cancel{false};
 };
 
 struct mistralrs_generate_options {

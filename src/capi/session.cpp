@@ -78,6 +78,12 @@ MISTRALRS_API int32_t mistralrs_session_create(mistralrs_model* model, const mis
 
 MISTRALRS_API void mistralrs_session_free(mistralrs_session* session) { delete session; }
 
+MISTRALRS_API int32_t mistralrs_session_cancel(mistralrs_session* session) {
+  if (!session) return capi::set_error(StatusCode::kInvalidArgument, "mistralrs_session_cancel: session is NULL");
+  session->cancel.store(true);
+  return MISTRALRS_OK;
+}
+
 MISTRALRS_API int32_t mistralrs_session_reset(mistralrs_session* session) {
   return guarded(__func__, [&]() -> Status {
     if (!session) return null_argument("session");
@@ -96,7 +102,8 @@ MISTRALRS_API int32_t mistralrs_session_eval(mistralrs_session* session, const i
   return guarded(__func__, [&]() -> Status {
     if (!session) return null_argument("session");
     if (!tokens) return null_argument("tokens");
-    return session->session->eval(tokens, n_tokens, logits);
+    session->cancel.store(false);  // a cancel between calls is for no call
+    return session->session->eval(tokens, n_tokens, logits, &session->cancel);
   });
 }
 
@@ -199,7 +206,9 @@ MISTRALRS_API int32_t mistralrs_session_generate(mistralrs_session* session, con
       cb = [&](int32_t token, std::string_view text) {
         return callback(token, text.data(), text.size(), user_data) == 0;
       };
-    auto r = session->session->generate(std::vector<int32_t>(prompt, prompt + n_prompt), p, cb, nullptr, &session->last_stats);
+    session->cancel.store(false);  // a cancel between calls is for no call
+    auto r = session->session->generate(std::vector<int32_t>(prompt, prompt + n_prompt), p, cb, &session->cancel,
+                                        &session->last_stats);
     if (!r) return r.status();
     if (finish_reason) *finish_reason = static_cast<int32_t>(r.value());
     return Status::ok();
