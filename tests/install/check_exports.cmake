@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.25)  # IN_LIST and other modern if() operators
 # The shared library's ABI surface: the defined dynamic symbols of libmistralrs.so, the
 # functions the public header declares, and the committed list tests/abi/exported_symbols.txt
 # must be the same set. Adding a function means adding it to the list (an add-only change);
@@ -33,15 +34,15 @@ foreach(set_name exported declared committed)
 endforeach()
 if(NOT exported STREQUAL committed OR NOT declared STREQUAL committed)
   foreach(s IN LISTS exported declared)
-    if(NOT s IN_LIST committed)
+    if(NOT "${s}" IN_LIST committed)
       message(SEND_ERROR "${s} is exported or declared but not in ${LIST}")
     endif()
   endforeach()
   foreach(s IN LISTS committed)
-    if(NOT s IN_LIST exported)
+    if(NOT "${s}" IN_LIST exported)
       message(SEND_ERROR "${s} is in ${LIST} but not exported by the library")
     endif()
-    if(NOT s IN_LIST declared)
+    if(NOT "${s}" IN_LIST declared)
       message(SEND_ERROR "${s} is in ${LIST} but not declared in the header")
     endif()
   endforeach()
