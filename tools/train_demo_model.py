@@ -18,7 +18,7 @@ Steps, all deterministic:
      fixed number of steps (not a time budget).
   4. Export: a llama-layout GGUF with every 2-D matrix in Q8_0 and 1-D norms in F32, q/k rows
      permuted for GGML's interleaved RoPE (the conventions of tools/gen_text_fixtures.py, whose
-     permute_qk / unpermute_qk / read_gguf this script imports), plus the SentencePiece
+     gguf_tensors_from_hf / unpermute_qk / read_gguf this script imports), plus the SentencePiece
      vocabulary as a "llama" tokenizer.
   5. Checks: the GGUF is read back (keys, tokenizer, tensors); its dequantized weights are loaded
      into transformers; greedy continuations of a few prompts are printed for the float32 model
@@ -50,7 +50,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import demo_corpus  # noqa: E402
-from gen_text_fixtures import permute_qk, read_gguf, unpermute_qk  # noqa: E402
+from gen_text_fixtures import gguf_tensors_from_hf, read_gguf, unpermute_qk  # noqa: E402
 
 UNK_ID, BOS_ID, EOS_ID = 0, 1, 2
 CORPUS_SEED = 1234
@@ -231,25 +231,8 @@ def greedy(model: LlamaForCausalLM, prompt_ids: list[int], n: int) -> list[int]:
 # ----------------------------------------------------------------------------- GGUF
 
 def gguf_tensors(cfg: LlamaConfig, sd: dict[str, torch.Tensor]) -> list[tuple[str, np.ndarray]]:
-    t = lambda k: sd[k].detach().to(torch.float32).numpy().copy()
-    nh, nkv = cfg.num_attention_heads, cfg.num_key_value_heads
-    out = [("token_embd.weight", t("model.embed_tokens.weight"))]
-    for i in range(cfg.num_hidden_layers):
-        p = f"model.layers.{i}."
-        out += [
-            (f"blk.{i}.attn_norm.weight", t(p + "input_layernorm.weight")),
-            (f"blk.{i}.attn_q.weight", permute_qk(t(p + "self_attn.q_proj.weight"), nh)),
-            (f"blk.{i}.attn_k.weight", permute_qk(t(p + "self_attn.k_proj.weight"), nkv)),
-            (f"blk.{i}.attn_v.weight", t(p + "self_attn.v_proj.weight")),
-            (f"blk.{i}.attn_output.weight", t(p + "self_attn.o_proj.weight")),
-            (f"blk.{i}.ffn_norm.weight", t(p + "post_attention_layernorm.weight")),
-            (f"blk.{i}.ffn_gate.weight", t(p + "mlp.gate_proj.weight")),
-            (f"blk.{i}.ffn_up.weight", t(p + "mlp.up_proj.weight")),
-            (f"blk.{i}.ffn_down.weight", t(p + "mlp.down_proj.weight")),
-        ]
-    out.append(("output_norm.weight", t("model.norm.weight")))
-    out.append(("output.weight", t("lm_head.weight")))
-    return out
+    """GGUF names and float32 arrays, q/k permuted: the fixture generator's conversion."""
+    return gguf_tensors_from_hf({"config": cfg.to_dict()}, sd)
 
 
 def write_gguf(path: Path, cfg: LlamaConfig, sd: dict[str, torch.Tensor], sp: spm.SentencePieceProcessor) -> None:
