@@ -9,9 +9,15 @@
  *    floats and pointers cross the boundary (no bool, no enums, no structs by value).
  *  - No function throws, aborts or exits; bad input is an ordinary error status.
  *
- * Threading: a runtime is thread-safe; options handles are not (configure them on one
- * thread, then they may be shared read-only); log callbacks run on whichever thread
- * logged and never while a library lock other than the runtime's log sink is held.
+ * Threading:
+ *  - a runtime is thread-safe;
+ *  - a loaded model is immutable and may be shared by any number of sessions and threads;
+ *  - a session is used by one thread at a time (mistralrs_session_cancel and
+ *    mistralrs_request_cancel excepted: any thread, any time);
+ *  - options handles are configured on one thread, then may be shared read-only;
+ *  - callbacks (log, token) never run while an internal lock is held, so they may call
+ *    back into the library (cancel, poll, ...). Log callbacks run on whichever thread
+ *    logged, behind only the runtime's log sink.
  */
 #ifndef MISTRALRS_H
 #define MISTRALRS_H
@@ -29,8 +35,12 @@
 #define MISTRALRS_API __attribute__((visibility("default")))
 #endif
 
+/* Marks a declaration that a later major version removes: MISTRALRS_DEPRECATED("use x")
+ * before the declaration's return type. Empty on compilers without the attribute. */
 #if defined(__GNUC__) || defined(__clang__)
 #define MISTRALRS_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(_MSC_VER)
+#define MISTRALRS_DEPRECATED(msg) __declspec(deprecated(msg))
 #else
 #define MISTRALRS_DEPRECATED(msg)
 #endif
@@ -119,6 +129,35 @@ MISTRALRS_API int32_t mistralrs_model_load(mistralrs_runtime* runtime, const cha
                                            const mistralrs_model_options* options,
                                            mistralrs_model** out);
 MISTRALRS_API void mistralrs_model_free(mistralrs_model* model);
+
+/* Loads a GGUF model from memory, e.g. an asset inside a game package. The bytes are
+ * copied (into 64-byte aligned memory, so the model costs the buffer's size in RAM): data
+ * may be freed as soon as the call returns. A truncated or malformed buffer is an error
+ * status, never a crash. options may be NULL. */
+MISTRALRS_API int32_t mistralrs_model_load_from_memory(mistralrs_runtime* runtime, const void* data,
+                                                       size_t size, const mistralrs_model_options* options,
+                                                       mistralrs_model** out);
+
+/* Reader callbacks over a GGUF stream; user_data is the pointer given with them. */
+#define MISTRALRS_SEEK_SET 0
+#define MISTRALRS_SEEK_CUR 1
+#define MISTRALRS_SEEK_END 2
+/* Reads up to size bytes into buffer: returns the count read (0 at the end of the stream)
+ * or a negative value on error. */
+typedef int64_t (*mistralrs_read_callback)(void* buffer, size_t size, void* user_data);
+/* Moves to offset from whence (MISTRALRS_SEEK_*): returns the new position from the start
+ * or a negative value on error. */
+typedef int64_t (*mistralrs_seek_callback)(int64_t offset, int32_t whence, void* user_data);
+
+/* Loads a GGUF model through callbacks. The GGUF starts at position 0 of the stream. With a
+ * seek callback the size is found by seeking to the end, then the stream is read from 0 in
+ * one pass; seek_fn may be NULL for a stream that is read once to its end. The callbacks run
+ * on the calling thread during this call only and the bytes are copied, as for
+ * mistralrs_model_load_from_memory. A failing callback or a short stream is an error. */
+MISTRALRS_API int32_t mistralrs_model_load_from_reader(mistralrs_runtime* runtime, mistralrs_read_callback read_fn,
+                                                       mistralrs_seek_callback seek_fn, void* user_data,
+                                                       const mistralrs_model_options* options,
+                                                       mistralrs_model** out);
 /* The vocabulary size (logits per position), or a negative status on error. */
 MISTRALRS_API int32_t mistralrs_model_vocab_size(const mistralrs_model* model);
 /* The model's maximum context length in tokens, or a negative status on error. */
@@ -173,6 +212,35 @@ MISTRALRS_API int32_t mistralrs_detokenize(const mistralrs_tokenizer* tokenizer,
                                            size_t n_ids, uint32_t flags, char* text,
                                            size_t capacity, size_t* text_len);
 
+/* Loads a tokenizer on its own (no weights): a tokenizer.json, a SentencePiece
+ * tokenizer.model, a tekken.json, a .gguf file (vocabulary-only or a whole model; only its
+ * metadata is read) or a Hugging Face model directory (tokenizer.json, else tekken.json,
+ * else tokenizer.model; tokenizer_config.json or chat_template.jinja give the chat template).
+ * The tokenizer is immutable: any threads may use it at once. Free it with
+ * mistralrs_tokenizer_free (never free the borrowed one of mistralrs_model_tokenizer). */
+MISTRALRS_API int32_t mistralrs_tokenizer_load(const char* path, mistralrs_tokenizer** out);
+/* NULL and borrowed model tokenizers are ignored. */
+MISTRALRS_API void mistralrs_tokenizer_free(mistralrs_tokenizer* tokenizer);
+
+/* ---- chat templates -----------------------------------------------------------------
+ * Jinja chat templates rendered as Hugging Face transformers renders them (jinja2 sandbox,
+ * trim_blocks, lstrip_blocks, loop controls, tojson, raise_exception, strftime_now).
+ * Template errors (syntax, undefined calls, raise_exception) give
+ * MISTRALRS_ERR_INVALID_ARGUMENT with the template's message and location in
+ * mistralrs_last_error. Thread-safe; the result is freed with mistralrs_string_free. */
+
+/* context_json: a JSON object of the template's variables (messages, tools,
+ * add_generation_prompt, bos_token, eos_token, ...). now_unix_utc: the time strftime_now
+ * sees, or -1 for the system clock. */
+MISTRALRS_API int32_t mistralrs_chat_template_render(const char* template_source, const char* context_json,
+                                                     int64_t now_unix_utc, char** out_text);
+/* Renders the tokenizer's own chat template with its BOS/EOS token text. messages_json: a
+ * JSON array of messages, or a JSON object of variables holding "messages" (and "tools",
+ * ...). MISTRALRS_ERR_INVALID_ARGUMENT when the tokenizer has no template. */
+MISTRALRS_API int32_t mistralrs_tokenizer_apply_chat_template(const mistralrs_tokenizer* tokenizer,
+                                                              const char* messages_json,
+                                                              int32_t add_generation_prompt, char** out_text);
+
 /* ---- sessions ------------------------------------------------------------------------
  * A session is one conversation: its KV cache and the tokens evaluated so far. Use a
  * session from one thread at a time; free sessions before their model. */
@@ -197,8 +265,9 @@ MISTRALRS_API int32_t mistralrs_session_options_set_exact_quantized(mistralrs_se
 MISTRALRS_API int32_t mistralrs_session_create(mistralrs_model* model,
                                                const mistralrs_session_options* options,
                                                mistralrs_session** out);
+/* A request still running on the session is cancelled and joined first. */
 MISTRALRS_API void mistralrs_session_free(mistralrs_session* session);
-/* Asks the eval or generate call running on this session to stop; callable from any
+/* Asks the eval, generate or request running on this session to stop; callable from any
  * thread, including from inside a generation callback. Prefill checks between layers,
  * decode between layers and tokens: eval then returns MISTRALRS_ERR_CANCELLED with nothing
  * appended, generate returns MISTRALRS_OK with finish reason MISTRALRS_FINISH_CANCELLED and
@@ -267,6 +336,92 @@ MISTRALRS_API int32_t mistralrs_session_generation_stats(const mistralrs_session
                                                          int32_t* prompt_tokens, double* prompt_seconds,
                                                          int32_t* generated_tokens,
                                                          double* generate_seconds);
+
+/* ---- requests: generation in the background --------------------------------------------
+ * A request runs one generation on a session on a worker thread of its own, so the caller's
+ * thread never blocks: a game loop drains its events once per frame with
+ * mistralrs_request_poll, other programs block in mistralrs_request_wait or take tokens in
+ * a callback. The session is busy until the request's last event (FINISH or ERROR) is
+ * queued: eval, generate, reset, n_past, generation_stats and another request on it fail
+ * with MISTRALRS_ERR_INVALID_ARGUMENT meanwhile. Afterwards the session holds the prompt
+ * and the generated tokens, as after mistralrs_session_generate.
+ *
+ * Threading: start, poll, wait and free a request from one thread at a time (any one);
+ * mistralrs_request_cancel from any thread at any time, including from the callback.
+ * Callbacks run on the request's worker thread with no library lock held. */
+typedef struct mistralrs_request mistralrs_request;
+typedef struct mistralrs_request_options mistralrs_request_options;
+
+#define MISTRALRS_EVENT_NONE 0
+/* A generated token and the text it completes: whole UTF-8, possibly empty while a
+ * character or a possible stop string is pending. token -1: text held back until the end. */
+#define MISTRALRS_EVENT_TOKEN 1
+/* The last event of a request that ended normally: finish_reason is MISTRALRS_FINISH_*. */
+#define MISTRALRS_EVENT_FINISH 2
+/* The last event of a request that failed: status is MISTRALRS_ERR_*, text the message. */
+#define MISTRALRS_EVENT_ERROR 3
+
+/* One event. The caller sets size = sizeof(mistralrs_request_event) (at least 8); the
+ * library writes only the first size bytes, so a program built against an older, smaller
+ * struct keeps working when fields are appended. text is NUL-terminated as well and stays
+ * valid until the next poll, wait or free on the same request. */
+typedef struct mistralrs_request_event {
+  uint32_t size;         /* set by the caller */
+  int32_t type;          /* MISTRALRS_EVENT_* */
+  int32_t token;         /* TOKEN: the token id (-1: held-back text); otherwise -1 */
+  int32_t finish_reason; /* FINISH: MISTRALRS_FINISH_*; otherwise -1 */
+  int32_t status;        /* ERROR: the status; otherwise MISTRALRS_OK */
+  uint32_t text_len;     /* bytes at text, not counting the NUL */
+  const char* text;      /* TOKEN: the text delta; ERROR: the message; otherwise "" */
+} mistralrs_request_event;
+
+MISTRALRS_API int32_t mistralrs_request_options_create(mistralrs_request_options** out);
+MISTRALRS_API void mistralrs_request_options_free(mistralrs_request_options* options);
+/* The prompt as token ids (copied). Each prompt setter replaces the prompt set before. */
+MISTRALRS_API int32_t mistralrs_request_options_set_prompt_tokens(mistralrs_request_options* options,
+                                                                  const int32_t* tokens, size_t n_tokens);
+/* The prompt as text (copied), tokenized with the model's tokenizer when the request starts
+ * with MISTRALRS_TOKENIZE_* flags. */
+MISTRALRS_API int32_t mistralrs_request_options_set_prompt_text(mistralrs_request_options* options,
+                                                                const char* text, size_t text_len,
+                                                                uint32_t tokenize_flags);
+/* The prompt as chat messages (JSON, copied; as for mistralrs_tokenizer_apply_chat_template),
+ * rendered with the model's chat template when the request starts and tokenized with special
+ * tokens parsed and none added, as transformers' apply_chat_template(tokenize=True) does. */
+MISTRALRS_API int32_t mistralrs_request_options_set_messages_json(mistralrs_request_options* options,
+                                                                  const char* messages_json,
+                                                                  int32_t add_generation_prompt);
+/* Copies max tokens, the sampler chain, seed, stop strings and ignore-EOS (default: the
+ * defaults of mistralrs_generate_options_create). */
+MISTRALRS_API int32_t mistralrs_request_options_set_generate_options(mistralrs_request_options* options,
+                                                                     const mistralrs_generate_options* generate);
+/* Tokens go to callback on the worker thread instead of becoming TOKEN events (FINISH and
+ * ERROR are still queued); it returns non-zero to stop. NULL (default): TOKEN events. */
+MISTRALRS_API int32_t mistralrs_request_options_set_callback(mistralrs_request_options* options,
+                                                             mistralrs_token_callback callback,
+                                                             void* user_data);
+
+/* Validates the options, tokenizes a text prompt and starts the worker. The options are
+ * copied. Errors found before the start are returned here; later ones arrive as an ERROR
+ * event. */
+MISTRALRS_API int32_t mistralrs_request_start(mistralrs_session* session,
+                                              const mistralrs_request_options* options,
+                                              mistralrs_request** out);
+/* Takes the next event without blocking: returns 1 and fills *event, 0 when none is queued
+ * now (nothing more ever comes once FINISH or ERROR was taken), or a negative status. */
+MISTRALRS_API int32_t mistralrs_request_poll(mistralrs_request* request, mistralrs_request_event* event);
+/* As poll, but blocks up to timeout_ms milliseconds (negative: no limit) for an event;
+ * returns 0 at once when the last event was already taken. */
+MISTRALRS_API int32_t mistralrs_request_wait(mistralrs_request* request, int32_t timeout_ms,
+                                             mistralrs_request_event* event);
+/* Asks the request to stop; honoured between layers of the forward pass and between
+ * tokens. It then finishes with MISTRALRS_FINISH_CANCELLED, keeping what it generated.
+ * mistralrs_session_cancel on its session does the same. */
+MISTRALRS_API int32_t mistralrs_request_cancel(mistralrs_request* request);
+/* Cancels a running request, waits for its worker to stop and frees it. NULL is fine. Not
+ * from the request's own callback (the worker is then left to finish on its own). Free
+ * requests before their session; freeing the session first cancels and joins them too. */
+MISTRALRS_API void mistralrs_request_free(mistralrs_request* request);
 
 /* ---- sampler ---------------------------------------------------------------------------
  * A standalone sampler chain over a logits row: logit bias, repetition/frequency/presence

@@ -28,6 +28,15 @@ MISTRALRS_HPP_DELETER(session)
 MISTRALRS_HPP_DELETER(generate_options)
 MISTRALRS_HPP_DELETER(sampler_params)
 MISTRALRS_HPP_DELETER(sampler)
+MISTRALRS_HPP_DELETER(request_options)
+MISTRALRS_HPP_DELETER(request)  // the deleter cancels a running request and joins it
+MISTRALRS_HPP_DELETER(tokenizer)  // for mistralrs_tokenizer_load; never the model's borrowed one
+
+// Strings the library returns through char** (mistralrs_chat_template_render, ...).
+struct string_deleter {
+  void operator()(char* p) const { mistralrs_string_free(p); }
+};
+using string_ptr = std::unique_ptr<char, string_deleter>;
 
 #undef MISTRALRS_HPP_DELETER
 

@@ -11,6 +11,7 @@ The library is found from load(path), else $MISTRALRS_LIBRARY, else ctypes.util.
 import ctypes
 import ctypes.util
 import itertools
+import json
 import os
 import threading
 import weakref
@@ -65,6 +66,15 @@ MISTRALRS_SAMPLER_STAGE_MIN_P = 7
 MISTRALRS_SAMPLER_STAGE_XTC = 8
 MISTRALRS_SAMPLER_STAGE_TEMPERATURE = 9
 
+MISTRALRS_SEEK_SET = 0
+MISTRALRS_SEEK_CUR = 1
+MISTRALRS_SEEK_END = 2
+
+MISTRALRS_EVENT_NONE = 0
+MISTRALRS_EVENT_TOKEN = 1
+MISTRALRS_EVENT_FINISH = 2
+MISTRALRS_EVENT_ERROR = 3
+
 FINISH_REASONS = {
     MISTRALRS_FINISH_EOS: "eos",
     MISTRALRS_FINISH_MAX_TOKENS: "max_tokens",
@@ -80,6 +90,18 @@ mistralrs_log_callback = CFUNCTYPE(None, c_int32, c_char_p, c_void_p)
 # int32_t (*)(int32_t token, const char* text, size_t text_len, void* user_data)
 # text is not NUL-terminated: take it as a raw pointer and read text_len bytes.
 mistralrs_token_callback = CFUNCTYPE(c_int32, c_int32, POINTER(c_char), c_size_t, c_void_p)
+
+# int64_t (*)(void* buffer, size_t size, void* user_data)
+mistralrs_read_callback = CFUNCTYPE(c_int64, c_void_p, c_size_t, c_void_p)
+# int64_t (*)(int64_t offset, int32_t whence, void* user_data)
+mistralrs_seek_callback = CFUNCTYPE(c_int64, c_int64, c_int32, c_void_p)
+
+
+class mistralrs_request_event(ctypes.Structure):
+    """The event struct; size must be set to ctypes.sizeof(mistralrs_request_event)."""
+    _fields_ = [("size", c_uint32), ("type", c_int32), ("token", c_int32), ("finish_reason", c_int32),
+                ("status", c_int32), ("text_len", c_uint32), ("text", POINTER(c_char))]
+
 
 # Opaque handles are plain void pointers.
 _H = c_void_p
@@ -122,6 +144,11 @@ _SIGNATURES = {
     # tokenizers
     "mistralrs_tokenize": (c_int32, [_H, c_char_p, c_size_t, c_uint32, _PI32, c_size_t, _PSZ]),
     "mistralrs_detokenize": (c_int32, [_H, _PI32, c_size_t, c_uint32, c_char_p, c_size_t, _PSZ]),
+    "mistralrs_tokenizer_load": (c_int32, [c_char_p, _PH]),
+    "mistralrs_tokenizer_free": (None, [_H]),
+    # chat templates
+    "mistralrs_chat_template_render": (c_int32, [c_char_p, c_char_p, c_int64, _PH]),
+    "mistralrs_tokenizer_apply_chat_template": (c_int32, [_H, c_char_p, c_int32, _PH]),
     # sessions
     "mistralrs_session_options_create": (c_int32, [_PH]),
     "mistralrs_session_options_free": (None, [_H]),
@@ -176,6 +203,23 @@ _SIGNATURES = {
     "mistralrs_sampler_apply": (c_int32, [_H, _PF, c_size_t]),
     "mistralrs_sampler_sample": (c_int32, [_H, _PF, c_size_t, _PI32]),
     "mistralrs_generate_options_set_sampler": (c_int32, [_H, _H]),
+    # loading from memory and through reader callbacks
+    "mistralrs_model_load_from_memory": (c_int32, [_H, c_void_p, c_size_t, _H, _PH]),
+    "mistralrs_model_load_from_reader": (c_int32, [_H, mistralrs_read_callback, mistralrs_seek_callback,
+                                                   c_void_p, _H, _PH]),
+    # requests
+    "mistralrs_request_options_create": (c_int32, [_PH]),
+    "mistralrs_request_options_free": (None, [_H]),
+    "mistralrs_request_options_set_prompt_tokens": (c_int32, [_H, _PI32, c_size_t]),
+    "mistralrs_request_options_set_prompt_text": (c_int32, [_H, c_char_p, c_size_t, c_uint32]),
+    "mistralrs_request_options_set_messages_json": (c_int32, [_H, c_char_p, c_int32]),
+    "mistralrs_request_options_set_generate_options": (c_int32, [_H, _H]),
+    "mistralrs_request_options_set_callback": (c_int32, [_H, mistralrs_token_callback, c_void_p]),
+    "mistralrs_request_start": (c_int32, [_H, _H, _PH]),
+    "mistralrs_request_poll": (c_int32, [_H, POINTER(mistralrs_request_event)]),
+    "mistralrs_request_wait": (c_int32, [_H, c_int32, POINTER(mistralrs_request_event)]),
+    "mistralrs_request_cancel": (c_int32, [_H]),
+    "mistralrs_request_free": (None, [_H]),
 }
 
 
@@ -363,18 +407,29 @@ class Model(_Handle):
 
     _free_name = "mistralrs_model_free"
 
-    def __init__(self, runtime, path, kv_budget=0, prefix_cache=False):
+    def __init__(self, runtime, path=None, kv_budget=0, prefix_cache=False, data=None, stream=None):
+        """Loads from path, from data (GGUF bytes, copied) or from stream (a binary file
+        object: read(n), and seek/tell when it has them)."""
         super().__init__(runtime._lib)
         lib = self._lib
         self._runtime = runtime  # the model borrows the runtime
         runtime_handle = runtime.handle
+        if sum(x is not None for x in (path, data, stream)) != 1:
+            raise ValueError("give exactly one of path, data, stream")
         opts = c_void_p()
         lib.check(lib.mistralrs_model_options_create(ctypes.byref(opts)))
         try:
             lib.check(lib.mistralrs_model_options_set_kv_budget(opts, kv_budget))
             lib.check(lib.mistralrs_model_options_set_prefix_cache(opts, 1 if prefix_cache else 0))
             out = c_void_p()
-            lib.check(lib.mistralrs_model_load(runtime_handle, os.fsencode(path), opts, ctypes.byref(out)))
+            if path is not None:
+                st = lib.mistralrs_model_load(runtime_handle, os.fsencode(path), opts, ctypes.byref(out))
+            elif data is not None:
+                buf = (c_char * len(data)).from_buffer_copy(data) if data else None
+                st = lib.mistralrs_model_load_from_memory(runtime_handle, buf, len(data), opts, ctypes.byref(out))
+            else:
+                st = _load_from_stream(lib, runtime_handle, stream, opts, out)
+            lib.check(st)
             self._h = out.value
             runtime._children.add(self)
         finally:
@@ -415,38 +470,94 @@ class Model(_Handle):
         return tok
 
     def tokenize(self, text, add_special=True, parse_special=False):
-        lib = self._lib
-        tok = self._tokenizer()
-        data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-        flags = (MISTRALRS_TOKENIZE_ADD_SPECIAL if add_special else 0) | \
-                (MISTRALRS_TOKENIZE_PARSE_SPECIAL if parse_special else 0)
-        cap = len(data) + 8
-        while True:
-            ids = (c_int32 * cap)()
-            n = c_size_t()
-            st = lib.mistralrs_tokenize(tok, data, len(data), flags, ids, cap, ctypes.byref(n))
-            if st == MISTRALRS_ERR_BUFFER_TOO_SMALL and n.value > cap:
-                cap = n.value
-                continue
-            lib.check(st)
-            return list(ids[:n.value])
+        return _tokenize(self._lib, self._tokenizer(), text, add_special, parse_special)
 
     def detokenize(self, ids, render_special=False):
-        lib = self._lib
-        tok = self._tokenizer()
-        ids = list(ids)
-        arr = (c_int32 * max(1, len(ids)))(*ids)
-        flags = MISTRALRS_DETOKENIZE_RENDER_SPECIAL if render_special else 0
-        cap = 16 * len(ids) + 16
-        while True:
-            buf = ctypes.create_string_buffer(cap)
-            n = c_size_t()
-            st = lib.mistralrs_detokenize(tok, arr, len(ids), flags, buf, cap, ctypes.byref(n))
-            if st == MISTRALRS_ERR_BUFFER_TOO_SMALL and n.value > cap:
-                cap = n.value
-                continue
-            lib.check(st)
-            return buf.raw[:n.value].decode("utf-8", "replace")
+        return _detokenize(self._lib, self._tokenizer(), ids, render_special)
+
+    def apply_chat_template(self, messages, add_generation_prompt=True):
+        """The model's chat template rendered for messages (a list of dicts)."""
+        return _apply_chat_template(self._lib, self._tokenizer(), messages, add_generation_prompt)
+
+
+def _tokenize(lib, tok, text, add_special, parse_special):
+    data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+    flags = (MISTRALRS_TOKENIZE_ADD_SPECIAL if add_special else 0) | \
+            (MISTRALRS_TOKENIZE_PARSE_SPECIAL if parse_special else 0)
+    cap = len(data) + 8
+    while True:
+        ids = (c_int32 * cap)()
+        n = c_size_t()
+        st = lib.mistralrs_tokenize(tok, data, len(data), flags, ids, cap, ctypes.byref(n))
+        if st == MISTRALRS_ERR_BUFFER_TOO_SMALL and n.value > cap:
+            cap = n.value
+            continue
+        lib.check(st)
+        return list(ids[:n.value])
+
+
+def _detokenize(lib, tok, ids, render_special):
+    ids = list(ids)
+    arr = (c_int32 * max(1, len(ids)))(*ids)
+    flags = MISTRALRS_DETOKENIZE_RENDER_SPECIAL if render_special else 0
+    cap = 16 * len(ids) + 16
+    while True:
+        buf = ctypes.create_string_buffer(cap)
+        n = c_size_t()
+        st = lib.mistralrs_detokenize(tok, arr, len(ids), flags, buf, cap, ctypes.byref(n))
+        if st == MISTRALRS_ERR_BUFFER_TOO_SMALL and n.value > cap:
+            cap = n.value
+            continue
+        lib.check(st)
+        return buf.raw[:n.value].decode("utf-8", "replace")
+
+
+def _take_string(lib, status, out):
+    """Checks status, then copies and frees a string returned through char**."""
+    lib.check(status)
+    try:
+        return ctypes.string_at(out.value).decode("utf-8")
+    finally:
+        lib.mistralrs_string_free(out)
+
+
+def _apply_chat_template(lib, tok, messages, add_generation_prompt):
+    data = (messages if isinstance(messages, str) else json.dumps(messages, ensure_ascii=False)).encode("utf-8")
+    out = c_void_p()
+    st = lib.mistralrs_tokenizer_apply_chat_template(tok, data, 1 if add_generation_prompt else 0, ctypes.byref(out))
+    return _take_string(lib, st, out)
+
+
+def render_chat_template(template, context, now=-1, lib=None):
+    """Renders a Jinja chat template with context (a dict or JSON text); now: the Unix time
+    strftime_now sees (-1: the clock)."""
+    lib = lib if lib is not None else default_library()
+    data = (context if isinstance(context, str) else json.dumps(context, ensure_ascii=False)).encode("utf-8")
+    out = c_void_p()
+    st = lib.mistralrs_chat_template_render(template.encode("utf-8"), data, now, ctypes.byref(out))
+    return _take_string(lib, st, out)
+
+
+class Tokenizer(_Handle):
+    """A tokenizer loaded on its own: tokenizer.json, tokenizer.model, tekken.json, .gguf or
+    a Hugging Face directory."""
+
+    _free_name = "mistralrs_tokenizer_free"
+
+    def __init__(self, path, lib=None):
+        super().__init__(lib)
+        out = c_void_p()
+        self._lib.check(self._lib.mistralrs_tokenizer_load(os.fsencode(path), ctypes.byref(out)))
+        self._h = out.value
+
+    def tokenize(self, text, add_special=True, parse_special=False):
+        return _tokenize(self._lib, self.handle, text, add_special, parse_special)
+
+    def detokenize(self, ids, render_special=False):
+        return _detokenize(self._lib, self.handle, ids, render_special)
+
+    def apply_chat_template(self, messages, add_generation_prompt=True):
+        return _apply_chat_template(self._lib, self.handle, messages, add_generation_prompt)
 
 
 class GenerateOptions(_Handle):
@@ -570,3 +681,142 @@ class Session(_Handle):
             self.handle, ctypes.byref(pt), ctypes.byref(ps), ctypes.byref(gt), ctypes.byref(gs)))
         return {"prompt_tokens": pt.value, "prompt_seconds": ps.value,
                 "generated_tokens": gt.value, "generate_seconds": gs.value}
+
+
+def _load_from_stream(lib, runtime_handle, stream, opts, out):
+    """mistralrs_model_load_from_reader over a Python file object (exceptions are read errors)."""
+    def _read(buffer, size, user_data):
+        try:
+            chunk = stream.read(size)
+            ctypes.memmove(buffer, chunk, len(chunk))
+            return len(chunk)
+        except BaseException:
+            return -1
+
+    def _seek(offset, whence, user_data):
+        try:
+            return stream.seek(offset, whence)  # MISTRALRS_SEEK_* equal io's SEEK_*
+        except BaseException:
+            return -1
+
+    read_cb = mistralrs_read_callback(_read)
+    seek_cb = mistralrs_seek_callback(_seek) if hasattr(stream, "seek") else mistralrs_seek_callback()
+    return lib.mistralrs_model_load_from_reader(runtime_handle, read_cb, seek_cb, None, opts, ctypes.byref(out))
+
+
+class Event:
+    """One request event: kind ("token", "finish" or "error"), token, text, finish_reason, status."""
+
+    KINDS = {MISTRALRS_EVENT_TOKEN: "token", MISTRALRS_EVENT_FINISH: "finish", MISTRALRS_EVENT_ERROR: "error"}
+
+    def __init__(self, ev):
+        self.kind = self.KINDS.get(ev.type, "none")
+        self.token = ev.token
+        self.finish_reason = ev.finish_reason
+        self.status = ev.status
+        self.text = ctypes.string_at(ev.text, ev.text_len).decode("utf-8") if ev.text_len else ""
+
+    @property
+    def last(self):
+        return self.kind in ("finish", "error")
+
+    def __repr__(self):
+        return "Event(%s, token=%d, text=%r, finish_reason=%d, status=%d)" % (
+            self.kind, self.token, self.text, self.finish_reason, self.status)
+
+
+class Request(_Handle):
+    """Generation in the background on a session, consumed by poll()/wait() or on_token.
+
+    prompt: token ids, text (a str, tokenized with the model's tokenizer) or chat messages
+    (a list of dicts, rendered with the model's chat template). options: a
+    GenerateOptions, or keywords for one (max_tokens, temperature, ...). on_token(token,
+    text) runs on the request's worker thread; returning True stops generation.
+    """
+
+    _free_name = "mistralrs_request_free"
+
+    def __init__(self, session, prompt, options=None, on_token=None, add_special=True,
+                 add_generation_prompt=True, **generate):
+        super().__init__(session._lib)
+        lib = self._lib
+        self._cb = None
+        self._callback_errors = []
+        own = options is None
+        if own:
+            options = GenerateOptions(lib, **generate)
+        ro = c_void_p()
+        lib.check(lib.mistralrs_request_options_create(ctypes.byref(ro)))
+        try:
+            if isinstance(prompt, (list, tuple)) and prompt and isinstance(prompt[0], dict):
+                data = json.dumps(list(prompt), ensure_ascii=False).encode("utf-8")
+                lib.check(lib.mistralrs_request_options_set_messages_json(ro, data, 1 if add_generation_prompt else 0))
+            elif isinstance(prompt, str):
+                data = prompt.encode("utf-8")
+                flags = MISTRALRS_TOKENIZE_ADD_SPECIAL if add_special else 0
+                lib.check(lib.mistralrs_request_options_set_prompt_text(ro, data, len(data), flags))
+            else:
+                ids = list(prompt)
+                arr = (c_int32 * max(1, len(ids)))(*ids)
+                lib.check(lib.mistralrs_request_options_set_prompt_tokens(ro, arr, len(ids)))
+            lib.check(lib.mistralrs_request_options_set_generate_options(ro, options.handle))
+            if on_token is not None:
+                self._cb = mistralrs_token_callback(self._make_callback(on_token))  # lives with the request
+                lib.check(lib.mistralrs_request_options_set_callback(ro, self._cb, None))
+            out = c_void_p()
+            lib.check(lib.mistralrs_request_start(session.handle, ro, ctypes.byref(out)))
+            self._h = out.value
+            session._children.add(self)  # closing the session frees its requests first
+        finally:
+            lib.mistralrs_request_options_free(ro)
+            if own:
+                options.close()
+
+    def _make_callback(self, on_token):
+        errors = self._callback_errors
+
+        def _on_token(token, text, text_len, user_data):
+            try:
+                s = ctypes.string_at(text, text_len).decode("utf-8") if text_len else ""
+                return 1 if on_token(token, s) else 0
+            except BaseException as e:  # never let an exception unwind through C
+                errors.append(e)
+                return 1
+        return _on_token
+
+    def _take(self, fn, *args):
+        ev = mistralrs_request_event()
+        ev.size = ctypes.sizeof(ev)
+        n = fn(self.handle, *args, ctypes.byref(ev))
+        if n < 0:
+            self._lib.check(n)
+        return Event(ev) if n == 1 else None
+
+    def poll(self):
+        """The next event, or None when none is queued now (never blocks)."""
+        return self._take(self._lib.mistralrs_request_poll)
+
+    def wait(self, timeout=None):
+        """The next event, waiting up to timeout seconds (None: no limit); None on timeout."""
+        ms = -1 if timeout is None else max(0, int(timeout * 1000))
+        return self._take(self._lib.mistralrs_request_wait, ms)
+
+    def cancel(self):
+        """Asks the request to stop (any thread, also from on_token)."""
+        self._lib.check(self._lib.mistralrs_request_cancel(self.handle))
+
+    def result(self):
+        """Waits for the end; returns (text, finish_reason) or raises the error event's."""
+        pieces = []
+        while True:
+            ev = self.wait()
+            if ev is None:
+                raise MistralrsError(MISTRALRS_ERR_INVALID_ARGUMENT, "the request's last event was taken already")
+            if ev.kind == "token":
+                pieces.append(ev.text)
+            elif ev.kind == "error":
+                raise MistralrsError(ev.status, ev.text)
+            else:
+                if self._callback_errors:
+                    raise self._callback_errors[0]
+                return "".join(pieces), ev.finish_reason

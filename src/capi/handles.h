@@ -22,6 +22,7 @@ struct mistralrs_runtime {
 };
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -46,11 +47,23 @@ struct mistralrs_model {
   mistralrs_tokenizer tokenizer_handle;  // impl points into text; null without a tokenizer
 };
 
+namespace mistralrs::capi {
+// The loader's cache settings from model options (NULL: defaults).
+CacheOptions cache_options(const mistralrs_model_options* options);
+// Wraps a loaded model in a handle (logging the load or its failure) and stores it in *out.
+Status make_model(mistralrs_runtime* runtime, Expected<std::unique_ptr<TextModel>> loaded,
+                  const std::string& origin, mistralrs_model** out);
+}  // namespace mistralrs::capi
+
 struct mistralrs_session_options {
   int32_t context_length = 0;
   int32_t prefill_chunk = 0;
   int32_t exact_quantized = 0;
 };
+
+namespace mistralrs::capi {
+class RequestState;
+}
 
 struct mistralrs_session {
   mistralrs_model* model = nullptr;
@@ -59,7 +72,20 @@ struct mistralrs_session {
   // Set by mistralrs_session_cancel from any thread; read between layers and tokens by the
   // call in progress; cleared when each eval / generate call starts.
   std::atomic<bool> cancel{false};
+  // True from mistralrs_request_start until the request's worker is done with the session
+  // (release store by the worker, so its writes to `session` and `last_stats` are visible
+  // to whoever then reads busy == false).
+  std::atomic<bool> busy{false};
+  // The running request, for session_cancel and session_free; guarded by active_mu, which
+  // is never held while a callback runs or a thread is joined.
+  std::mutex active_mu;
+  std::shared_ptr<mistralrs::capi::RequestState> active;
 };
+
+namespace mistralrs::capi {
+// invalid-argument while a request runs on the session.
+Status check_idle(const mistralrs_session& session);
+}  // namespace mistralrs::capi
 
 struct mistralrs_generate_options {
   mistralrs::GenerateParams params;

@@ -8,6 +8,37 @@ using namespace mistralrs;
 using capi::guarded;
 using capi::null_argument;
 
+namespace mistralrs::capi {
+
+CacheOptions cache_options(const mistralrs_model_options* options) {
+  const mistralrs_model_options defaults;
+  const mistralrs_model_options& o = options ? *options : defaults;
+  CacheOptions cache;
+  if (o.kv_budget_bytes > 0) cache.budget_bytes = o.kv_budget_bytes;
+  cache.prefix_cache = o.prefix_cache != 0;
+  return cache;
+}
+
+Status make_model(mistralrs_runtime* runtime, Expected<std::unique_ptr<TextModel>> loaded, const std::string& origin,
+                  mistralrs_model** out) {
+  if (!loaded) {
+    runtime->logger->error("loading '{}' failed: {}", origin, loaded.status().message());
+    return loaded.status();
+  }
+  auto m = std::make_unique<mistralrs_model>();
+  m->runtime = runtime;
+  m->text = std::move(loaded.value());
+  m->tokenizer_handle.impl = m->text->tokenizer.get();
+  const ModelConfig& c = m->text->model->config();
+  runtime->logger->info("loaded '{}': {} layers, hidden {}, {} heads / {} KV heads, vocab {}{}", origin,
+                        c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.num_key_value_heads,
+                        c.vocab_size, m->text->tokenizer ? "" : " (no tokenizer)");
+  *out = m.release();
+  return Status::ok();
+}
+
+}  // namespace mistralrs::capi
+
 extern "C" {
 
 MISTRALRS_API int32_t mistralrs_model_options_create(mistralrs_model_options** out) {
@@ -28,26 +59,7 @@ MISTRALRS_API int32_t mistralrs_model_load(mistralrs_runtime* runtime, const cha
     *out = nullptr;
     if (!runtime) return null_argument("runtime");
     if (!path) return null_argument("path");
-    const mistralrs_model_options defaults;
-    const mistralrs_model_options& o = options ? *options : defaults;
-    CacheOptions cache;
-    if (o.kv_budget_bytes > 0) cache.budget_bytes = o.kv_budget_bytes;
-    cache.prefix_cache = o.prefix_cache != 0;
-    auto tm = TextModel::load(path, cache);
-    if (!tm) {
-      runtime->logger->error("loading '{}' failed: {}", path, tm.status().message());
-      return tm.status();
-    }
-    auto m = std::make_unique<mistralrs_model>();
-    m->runtime = runtime;
-    m->text = std::move(tm.value());
-    m->tokenizer_handle.impl = m->text->tokenizer.get();
-    const ModelConfig& c = m->text->model->config();
-    runtime->logger->info("loaded '{}': {} layers, hidden {}, {} heads / {} KV heads, vocab {}{}", path,
-                          c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.num_key_value_heads,
-                          c.vocab_size, m->text->tokenizer ? "" : " (no tokenizer)");
-    *out = m.release();
-    return Status::ok();
+    return capi::make_model(runtime, TextModel::load(path, capi::cache_options(options)), path, out);
   });
 }
 

@@ -3,6 +3,7 @@
 
 #include "capi/guard.h"
 #include "capi/handles.h"
+#include "capi/request_state.h"
 #include "capi/sampler_handles.h"
 
 using namespace mistralrs;
@@ -76,17 +77,43 @@ MISTRALRS_API int32_t mistralrs_session_create(mistralrs_model* model, const mis
   });
 }
 
-MISTRALRS_API void mistralrs_session_free(mistralrs_session* session) { delete session; }
+MISTRALRS_API void mistralrs_session_free(mistralrs_session* session) {
+  if (!session) return;
+  std::shared_ptr<capi::RequestState> active;
+  {
+    std::lock_guard<std::mutex> lock(session->active_mu);
+    active = session->active;
+  }
+  if (active) {
+    if (active->on_worker_thread()) {
+      // Freed from its own request's callback: the worker still uses the session.
+      capi::set_error(StatusCode::kInvalidArgument,
+                      "mistralrs_session_free: called from its running request's callback; not freed");
+      return;
+    }
+    active->cancel.store(true);
+    try {
+      active->join();
+    } catch (...) {
+      capi::set_error(StatusCode::kInternal, "mistralrs_session_free: could not join the running request");
+      return;  // leaking beats freeing a session a thread still uses
+    }
+  }
+  delete session;
+}
 
 MISTRALRS_API int32_t mistralrs_session_cancel(mistralrs_session* session) {
   if (!session) return capi::set_error(StatusCode::kInvalidArgument, "mistralrs_session_cancel: session is NULL");
   session->cancel.store(true);
+  std::lock_guard<std::mutex> lock(session->active_mu);
+  if (session->active) session->active->cancel.store(true);
   return MISTRALRS_OK;
 }
 
 MISTRALRS_API int32_t mistralrs_session_reset(mistralrs_session* session) {
   return guarded(__func__, [&]() -> Status {
     if (!session) return null_argument("session");
+    MISTRALRS_RETURN_IF_ERROR(capi::check_idle(*session));
     session->session->reset();
     return Status::ok();
   });
@@ -94,6 +121,9 @@ MISTRALRS_API int32_t mistralrs_session_reset(mistralrs_session* session) {
 
 MISTRALRS_API int32_t mistralrs_session_n_past(const mistralrs_session* session) {
   if (!session) return -capi::set_error(StatusCode::kInvalidArgument, "mistralrs_session_n_past: session is NULL");
+  if (session->busy.load(std::memory_order_acquire))
+    return -capi::set_error(StatusCode::kInvalidArgument,
+                            "mistralrs_session_n_past: the session is busy with a running request");
   return static_cast<int32_t>(session->session->n_past());
 }
 
@@ -102,6 +132,7 @@ MISTRALRS_API int32_t mistralrs_session_eval(mistralrs_session* session, const i
   return guarded(__func__, [&]() -> Status {
     if (!session) return null_argument("session");
     if (!tokens) return null_argument("tokens");
+    MISTRALRS_RETURN_IF_ERROR(capi::check_idle(*session));
     session->cancel.store(false);  // a cancel between calls is for no call
     return session->session->eval(tokens, n_tokens, logits, &session->cancel);
   });
@@ -199,6 +230,7 @@ MISTRALRS_API int32_t mistralrs_session_generate(mistralrs_session* session, con
   return guarded(__func__, [&]() -> Status {
     if (!session) return null_argument("session");
     if (!prompt && n_prompt > 0) return null_argument("prompt");
+    MISTRALRS_RETURN_IF_ERROR(capi::check_idle(*session));
     const mistralrs_generate_options defaults;
     const GenerateParams& p = (options ? *options : defaults).params;
     TokenCallback cb;
@@ -220,6 +252,7 @@ MISTRALRS_API int32_t mistralrs_session_generation_stats(const mistralrs_session
                                                          double* generate_seconds) {
   return guarded(__func__, [&]() -> Status {
     if (!session) return null_argument("session");
+    MISTRALRS_RETURN_IF_ERROR(capi::check_idle(*session));
     const GenerationStats& st = session->last_stats;
     if (prompt_tokens) *prompt_tokens = static_cast<int32_t>(st.prompt_tokens);
     if (prompt_seconds) *prompt_seconds = st.prompt_seconds;

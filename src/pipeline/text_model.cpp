@@ -13,18 +13,37 @@ Expected<std::unique_ptr<TextModel>> TextModel::load(const std::string& path, co
   auto tok = load_tokenizer_for_model(path);
   if (!tok) return tok.status();
   tm->tokenizer = std::move(tok.value());
-  if (tm->tokenizer && tm->tokenizer->vocab_size() > tm->model->config().vocab_size)
-    return invalid_argument("'" + path + "': the tokenizer has " + std::to_string(tm->tokenizer->vocab_size()) +
+  MISTRALRS_RETURN_IF_ERROR(tm->finish_load(path, cache));
+  return tm;
+}
+
+Expected<std::unique_ptr<TextModel>> TextModel::from_gguf(std::unique_ptr<GgufFile> gguf, const CacheOptions& cache) {
+  if (!gguf) return invalid_argument("from_gguf: no GGUF");
+  auto tok = tokenizer_from_gguf(*gguf);  // before the decoder takes the file
+  if (!tok) return tok.status();
+  const std::string origin = gguf->origin();
+  auto m = LlamaModel::from_gguf(std::move(gguf));
+  if (!m) return m.status();
+  auto tm = std::make_unique<TextModel>();
+  tm->model = std::move(m.value());
+  tm->tokenizer = std::move(tok.value());
+  MISTRALRS_RETURN_IF_ERROR(tm->finish_load(origin, cache));
+  return tm;
+}
+
+Status TextModel::finish_load(const std::string& origin, const CacheOptions& cache) {
+  if (tokenizer && tokenizer->vocab_size() > model->config().vocab_size)
+    return invalid_argument("'" + origin + "': the tokenizer has " + std::to_string(tokenizer->vocab_size()) +
                             " tokens, more than the model's vocabulary of " +
-                            std::to_string(tm->model->config().vocab_size));
-  const ModelConfigMetadata meta = tm->model->metadata();  // spec points into it
+                            std::to_string(model->config().vocab_size));
+  const ModelConfigMetadata meta = model->metadata();  // spec points into it
   auto spec = kv_cache_spec(meta.cache_strategy);
   if (!spec) return spec.status();
   auto pool = KvBlockPool::create(*spec.value(), cache.block_size, cache.budget_bytes);
   if (!pool) return pool.status();
-  tm->kv_pool = std::move(pool.value());
-  if (cache.prefix_cache) tm->prefix_cache = std::make_unique<PrefixBlockCache>(*tm->kv_pool);
-  return tm;
+  kv_pool = std::move(pool.value());
+  if (cache.prefix_cache) prefix_cache = std::make_unique<PrefixBlockCache>(*kv_pool);
+  return Status::ok();
 }
 
 CacheStrategy TextModel::cache_strategy() const {

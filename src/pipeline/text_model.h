@@ -29,6 +29,10 @@ struct TextModel final : Pipeline {
 
   // Loads the decoder and, from the same path, the tokenizer if there is one.
   static Expected<std::unique_ptr<TextModel>> load(const std::string& path, const CacheOptions& cache = {});
+  // From a parsed GGUF held in memory (copied buffer, bytes read through callbacks): the
+  // decoder and the tokenizer in its metadata.
+  static Expected<std::unique_ptr<TextModel>> from_gguf(std::unique_ptr<GgufFile> gguf,
+                                                        const CacheOptions& cache = {});
 
   // KvCache, or PrefixCache when prefix caching is on.
   CacheStrategy cache_strategy() const;
@@ -37,6 +41,10 @@ struct TextModel final : Pipeline {
   PipelineKind kind() const override { return PipelineKind::kText; }
   // The decoder's metadata with the strategy above.
   ModelConfigMetadata metadata() const override;
+
+ private:
+  // Checks the tokenizer against the decoder and sets up the KV pool and prefix cache.
+  Status finish_load(const std::string& origin, const CacheOptions& cache);
 };
 
 }  // namespace mistralrs

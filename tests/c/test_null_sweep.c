@@ -60,6 +60,26 @@ static void sweep_model_and_tokenizer(void) {
   ERR(mistralrs_model_kv_usage(NULL, &a, &b));
   ERR(mistralrs_tokenize(NULL, "x", 1, 0, ids, 4, &n));
   ERR(mistralrs_detokenize(NULL, ids, 0, 0, text, sizeof text, &n));
+  {
+    mistralrs_tokenizer* tok = NULL;
+    char* out = NULL;
+    ERR(mistralrs_tokenizer_load(NULL, &tok));
+    check(tok == NULL, "tokenizer stays NULL", __LINE__);
+    ERR(mistralrs_tokenizer_load("x.json", NULL));
+    check(mistralrs_tokenizer_load("/nonexistent/tokenizer.json", &tok) == MISTRALRS_ERR_IO,
+          "tokenizer_load(missing file) is an I/O error", __LINE__);
+    check(tok == NULL, "tokenizer stays NULL after a failed load", __LINE__);
+    mistralrs_tokenizer_free(NULL);
+    ERR(mistralrs_chat_template_render(NULL, "{}", 0, &out));
+    ERR(mistralrs_chat_template_render("x", NULL, 0, &out));
+    ERR(mistralrs_chat_template_render("x", "{}", 0, NULL));
+    ERR(mistralrs_chat_template_render("{{ x", "{}", 0, &out));
+    ERR(mistralrs_chat_template_render("x", "{not json", 0, &out));
+    check(out == NULL, "out stays NULL", __LINE__);
+    ERR(mistralrs_tokenizer_apply_chat_template(NULL, "[]", 1, &out));
+    ERR(mistralrs_tokenizer_apply_chat_template(NULL, NULL, 1, NULL));
+    check(out == NULL, "out stays NULL", __LINE__);
+  }
 }
 
 static void sweep_session_and_generation(void) {
@@ -127,11 +147,79 @@ static void sweep_sampler(void) {
   ERR(mistralrs_sampler_sample(NULL, logits, 4, &token));
 }
 
+static int64_t failing_read(void* buffer, size_t size, void* user_data) {
+  (void)buffer;
+  (void)size;
+  (void)user_data;
+  return -1;
+}
+
+static void sweep_loading_from_memory(void) {
+  mistralrs_model* model = NULL;
+  mistralrs_runtime* rt = NULL;
+  const char garbage[] = "GGUF but not a model";
+  ERR(mistralrs_model_load_from_memory(NULL, garbage, sizeof garbage, NULL, &model));
+  ERR(mistralrs_model_load_from_memory(NULL, NULL, 0, NULL, NULL));
+  ERR(mistralrs_model_load_from_reader(NULL, failing_read, NULL, NULL, NULL, &model));
+  ERR(mistralrs_model_load_from_reader(NULL, NULL, NULL, NULL, NULL, NULL));
+  check(model == NULL, "model stays NULL", __LINE__);
+  if (mistralrs_runtime_create(NULL, &rt) != MISTRALRS_OK) {
+    check(0, "runtime_create", __LINE__);
+    return;
+  }
+  /* A valid runtime with bad bytes or a failing reader: an error, no model. */
+  check(mistralrs_model_load_from_memory(rt, garbage, sizeof garbage, NULL, &model) != MISTRALRS_OK,
+        "load_from_memory(garbage)", __LINE__);
+  check(mistralrs_model_load_from_reader(rt, failing_read, NULL, NULL, NULL, &model) == MISTRALRS_ERR_IO,
+        "load_from_reader(failing)", __LINE__);
+  ERR(mistralrs_model_load_from_reader(rt, NULL, NULL, NULL, NULL, &model));
+  check(model == NULL, "model stays NULL", __LINE__);
+  mistralrs_runtime_free(rt);
+}
+
+static void sweep_requests(void) {
+  mistralrs_request_options* options = NULL;
+  mistralrs_request* request = NULL;
+  mistralrs_request_event event;
+  int32_t token = 1;
+  memset(&event, 0, sizeof event);
+  event.size = sizeof event;
+  ERR(mistralrs_request_options_create(NULL));
+  mistralrs_request_options_free(NULL);
+  ERR(mistralrs_request_options_set_prompt_tokens(NULL, &token, 1));
+  ERR(mistralrs_request_options_set_prompt_text(NULL, "x", 1, 0));
+  ERR(mistralrs_request_options_set_messages_json(NULL, "[]", 1));
+  ERR(mistralrs_request_options_set_generate_options(NULL, NULL));
+  ERR(mistralrs_request_options_set_callback(NULL, NULL, NULL));
+  ERR(mistralrs_request_start(NULL, NULL, &request));
+  ERR(mistralrs_request_start(NULL, NULL, NULL));
+  check(request == NULL, "request stays NULL", __LINE__);
+  NEG(mistralrs_request_poll(NULL, &event));
+  NEG(mistralrs_request_wait(NULL, 10, &event));
+  ERR(mistralrs_request_cancel(NULL));
+  mistralrs_request_free(NULL);
+  /* A valid options handle with invalid arguments, and without a session. */
+  if (mistralrs_request_options_create(&options) != MISTRALRS_OK) {
+    check(0, "request_options_create", __LINE__);
+    return;
+  }
+  ERR(mistralrs_request_options_set_prompt_tokens(options, NULL, 3));
+  ERR(mistralrs_request_options_set_prompt_text(options, NULL, 3, 0));
+  ERR(mistralrs_request_options_set_prompt_text(options, "x", 1, 0x80));
+  ERR(mistralrs_request_options_set_messages_json(options, NULL, 1));
+  ERR(mistralrs_request_options_set_generate_options(options, NULL));
+  ERR(mistralrs_request_start(NULL, options, &request));
+  check(request == NULL, "request stays NULL", __LINE__);
+  mistralrs_request_options_free(options);
+}
+
 int main(void) {
   sweep_core_and_runtime();
   sweep_model_and_tokenizer();
   sweep_session_and_generation();
   sweep_sampler();
+  sweep_loading_from_memory();
+  sweep_requests();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

@@ -33,16 +33,27 @@ Expected<std::unique_ptr<LlamaModel>> LlamaModel::load(const std::string& path) 
       return unsupported("'" + path + "': expected an HF model directory or a .gguf file");
     auto g = GgufFile::open(path);
     if (!g) return g.status();
-    auto cfg = model_config_from_gguf(*g.value());
-    if (!cfg) return cfg.status();
-    model->config_ = std::move(cfg.value());
-    model->source_ = std::move(g.value());
-    layout = WeightLayout::kGguf;
+    return from_gguf(std::move(g.value()));
   } else {
     return io_error("'" + path + "' does not exist");
   }
   MISTRALRS_RETURN_IF_ERROR(model->config_.validate(path));
   auto w = load_llama_weights(*model->source_, model->config_, layout);
+  if (!w) return w.status();
+  model->weights_ = std::move(w.value());
+  return model;
+}
+
+Expected<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::unique_ptr<GgufFile> gguf) {
+  if (!gguf) return invalid_argument("from_gguf: no GGUF");
+  auto model = std::unique_ptr<LlamaModel>(new LlamaModel());
+  auto cfg = model_config_from_gguf(*gguf);
+  if (!cfg) return cfg.status();
+  model->config_ = std::move(cfg.value());
+  const std::string origin = gguf->origin();
+  model->source_ = std::move(gguf);
+  MISTRALRS_RETURN_IF_ERROR(model->config_.validate(origin));
+  auto w = load_llama_weights(*model->source_, model->config_, WeightLayout::kGguf);
   if (!w) return w.status();
   model->weights_ = std::move(w.value());
   return model;

@@ -8,6 +8,7 @@
 
 #include "cache/cache_strategy.h"
 #include "cache/kv_cache.h"
+#include "formats/gguf.h"
 #include "formats/model_config.h"
 #include "formats/weight_source.h"
 #include "models/llama/llama_weights.h"
@@ -26,6 +27,9 @@ class LlamaModel {
  public:
   // `path`: an HF model directory (config.json + safetensors) or a .gguf file.
   static Expected<std::unique_ptr<LlamaModel>> load(const std::string& path);
+  // From a parsed GGUF (a file, a copied memory buffer or bytes read through callbacks);
+  // the model keeps `gguf`, whose storage the weights view.
+  static Expected<std::unique_ptr<LlamaModel>> from_gguf(std::unique_ptr<GgufFile> gguf);
 
   const ModelConfig& config() const { return config_; }
   const LlamaWeights& weights() const { return weights_; }
