@@ -21,7 +21,7 @@ install(FILES ${PROJECT_BINARY_DIR}/mistralrsConfig.cmake ${PROJECT_BINARY_DIR}/
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/mistralrs)
 
 # pkg-config: a static build must also name what the library itself links.
-set(MISTRALRS_PC_LIBS_PRIVATE "-lspdlog -lfmt -lpthread -lstdc++ -lm")
+set(MISTRALRS_PC_LIBS_PRIVATE "-lsentencepiece -lonig -lutf8proc -lspdlog -lfmt -lpthread -lstdc++ -lm")
 if(MISTRALRS_HAS_CUDA)
   string(APPEND MISTRALRS_PC_LIBS_PRIVATE " -L${CUDAToolkit_LIBRARY_DIR} -lcublas -lcudart")
 endif()

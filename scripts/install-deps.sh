@@ -4,7 +4,9 @@
 # here: the build uses it when nvcc is on the PATH or under CUDA_HOME.
 set -euo pipefail
 packages=(build-essential cmake pkg-config git python3
-          libsentencepiece-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libbenchmark-dev)
+          libsentencepiece-dev nlohmann-json3-dev libspdlog-dev libgtest-dev libbenchmark-dev
+          libonig-dev libutf8proc-dev  # tokenizer.json regexes and Unicode normalization
+          abigail-tools)  # abidw/abidiff: the ABI check against the previous release
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,6 +2,9 @@
 
 #include <filesystem>
 
+#include "tokenizer/gguf_hf_vocab.h"
+#include "tokenizer/hf/hf_tokenizer.h"
+#include "tokenizer/load.h"
 #include "tokenizer/spm_tokenizer.h"
 
 namespace mistralrs {
@@ -19,14 +22,8 @@ Expected<bool> bool_or(const GgufFile& g, const std::string& key, bool fallback)
   return g.get_bool(key);
 }
 
-}  // namespace
-
-Expected<std::unique_ptr<Tokenizer>> tokenizer_from_gguf(const GgufFile& g) {
-  if (!g.find("tokenizer.ggml.tokens")) return std::unique_ptr<Tokenizer>();
-  auto model = g.get_string("tokenizer.ggml.model");
-  if (!model) return model.status();
-  if (model.value() != "llama")
-    return unsupported(g.origin() + ": tokenizer model '" + model.value() + "' is not supported yet");
+// tokenizer.ggml.model "llama": SentencePiece-style BPE by scores.
+Expected<std::unique_ptr<Tokenizer>> spm_from_gguf(const GgufFile& g) {
   Vocabulary v;
   auto tokens = g.get_string_array("tokenizer.ggml.tokens");
   if (!tokens) return tokens.status();
@@ -69,6 +66,38 @@ Expected<std::unique_ptr<Tokenizer>> tokenizer_from_gguf(const GgufFile& g) {
   return std::unique_ptr<Tokenizer>(std::move(t.value()));
 }
 
+// "gpt2" and "bert": rebuilt as their tokenizer.json and run by the tokenizer.json engine.
+Expected<std::unique_ptr<Tokenizer>> hf_from_gguf(const GgufFile& g) {
+  auto files = gguf_vocab_to_hf_json(g);
+  if (!files) return files.status();
+  try {
+    auto t = load_hf_tokenizer(files.value().tokenizer, &files.value().config);
+    if (!t) return Status(t.status().code(), g.origin() + ": " + t.status().message());
+    return t;
+  } catch (const std::exception& e) {  // bad_alloc on a huge vocabulary
+    return invalid_argument(g.origin() + ": cannot build the tokenizer: " + e.what());
+  }
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Tokenizer>> tokenizer_from_gguf(const GgufFile& g) {
+  if (!g.find("tokenizer.ggml.tokens")) return std::unique_ptr<Tokenizer>();
+  auto model = g.get_string("tokenizer.ggml.model");
+  if (!model) return model.status();
+  Expected<std::unique_ptr<Tokenizer>> t = std::unique_ptr<Tokenizer>();
+  if (model.value() == "llama") t = spm_from_gguf(g);
+  else if (model.value() == "gpt2" || model.value() == "bert") t = hf_from_gguf(g);
+  else return unsupported(g.origin() + ": tokenizer model '" + model.value() + "' is not supported yet");
+  if (!t) return t.status();
+  if (g.find("tokenizer.chat_template")) {
+    auto tmpl = g.get_string("tokenizer.chat_template");
+    if (!tmpl) return tmpl.status();
+    t.value()->set_chat_template(std::move(tmpl.value()));
+  }
+  return t;
+}
+
 Expected<std::unique_ptr<Tokenizer>> load_tokenizer_for_model(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_regular_file(path, ec)) {
@@ -76,6 +105,8 @@ Expected<std::unique_ptr<Tokenizer>> load_tokenizer_for_model(const std::string&
     if (!g) return g.status();
     return tokenizer_from_gguf(*g.value());
   }
+  // A Hugging Face model directory: its tokenizer.json / tekken.json / tokenizer.model.
+  if (std::filesystem::is_directory(path, ec) && has_tokenizer_files(path)) return load_tokenizer(path);
   return std::unique_ptr<Tokenizer>();
 }
 

@@ -9,12 +9,14 @@
 
 namespace mistralrs {
 
-// tokenizer.ggml.model "llama" (SentencePiece-style BPE with scores). Other models are an
-// unsupported-status naming the model; no tokenizer.ggml.tokens gives a null tokenizer.
+// tokenizer.ggml.model "llama" (SentencePiece-style BPE with scores), "gpt2" (byte-level BPE)
+// and "bert" (WordPiece; both through their tokenizer.json form, see gguf_hf_vocab.h), with
+// tokenizer.chat_template as the chat template. Other models are an unsupported status naming
+// the model; no tokenizer.ggml.tokens gives a null tokenizer.
 Expected<std::unique_ptr<Tokenizer>> tokenizer_from_gguf(const GgufFile& gguf);
 
-// The tokenizer of a model path: the vocabulary inside a .gguf file. Null when the path
-// carries none that this build can read yet (an HF directory's tokenizer.json comes later).
+// The tokenizer of a model path: the vocabulary inside a .gguf file, or an HF model
+// directory's tokenizer files (load_tokenizer). Null when the path carries none.
 Expected<std::unique_ptr<Tokenizer>> load_tokenizer_for_model(const std::string& path);
 
 }  // namespace mistralrs

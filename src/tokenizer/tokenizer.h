@@ -26,8 +26,17 @@ class Tokenizer {
   // Whether the decoder drops one leading space of the first piece (SentencePiece models).
   virtual bool strips_leading_space() const { return false; }
 
-  // Concatenated token_bytes, with the SentencePiece leading-space rule applied.
-  std::string decode(const std::vector<int32_t>& ids, bool render_special) const;
+  // The text of `ids`. By default the concatenated token_bytes with the SentencePiece
+  // leading-space rule applied; back ends whose decoders join tokens differently (tokenizer.json
+  // Strip, Replace, WordPiece) override it.
+  virtual std::string decode(const std::vector<int32_t>& ids, bool render_special) const;
+
+  // The chat template that came with the tokenizer (tokenizer_config.json), empty when none.
+  const std::string& chat_template() const { return chat_template_; }
+  void set_chat_template(std::string t) { chat_template_ = std::move(t); }
+
+ private:
+  std::string chat_template_;
 };
 
 }  // namespace mistralrs
