@@ -15,24 +15,15 @@
 
 #include "common/gguf_writer.h"
 #include "common/paths.h"
+#include "common/vocab_cases.h"
 #include "mistralrs.h"
 
 namespace {
 
+using mistralrs::testing::read_all;
+using mistralrs::testing::from_hex;
+
 using mistralrs::testing::fixture_path;
-
-std::string read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::string from_hex(const std::string& hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  return out;
-}
 
 std::vector<int32_t> tokenize(const mistralrs_tokenizer* t, const std::string& text, uint32_t flags) {
   size_t n = 0;

@@ -21,6 +21,8 @@
 namespace mistralrs {
 namespace {
 
+using mistralrs::testing::show;
+
 std::string vocab_dir() {
   const std::string c = testing::conformance_dir();
   return c.empty() ? c : c + "/tokenizer/llama.cpp-vocab/";
@@ -38,12 +40,6 @@ std::unique_ptr<Tokenizer> load_vocab(const std::string& name) {
 std::vector<testing::VocabCase> cases_of(const std::string& name) {
   const std::string base = vocab_dir() + "ggml-vocab-" + name + ".gguf";
   return testing::read_vocab_cases(base + ".inp", base + ".out");
-}
-
-std::string show(const std::vector<int32_t>& v) {
-  std::string s;
-  for (int32_t x : v) s += " " + std::to_string(x);
-  return s;
 }
 
 class GgufVocabConformance : public ::testing::TestWithParam<const char*> {};

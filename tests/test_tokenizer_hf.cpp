@@ -10,30 +10,16 @@
 #include <thread>
 
 #include "common/paths.h"
+#include "common/vocab_cases.h"
 #include "tokenizer/hf/hf_tokenizer.h"
 #include "tokenizer/utf8_stream.h"
 
 namespace mistralrs {
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::string from_hex(const std::string& h) {
-  std::string out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16)));
-  return out;
-}
-
-std::string show(const std::vector<int32_t>& v) {
-  std::string s;
-  for (int32_t x : v) s += " " + std::to_string(x);
-  return s;
-}
+using mistralrs::testing::read_all;
+using mistralrs::testing::from_hex;
+using mistralrs::testing::show;
 
 std::vector<int32_t> ids_of(const nlohmann::json& j) { return j.get<std::vector<int32_t>>(); }
 

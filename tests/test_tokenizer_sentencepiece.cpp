@@ -8,19 +8,16 @@
 #include <sstream>
 
 #include "common/paths.h"
+#include "common/vocab_cases.h"
 #include "tokenizer/sentencepiece_model.h"
 
 namespace mistralrs {
 namespace {
 
-std::string spm_dir() { return testing::fixture_path("tokenizer/spm/"); }
+using mistralrs::testing::read_all;
+using mistralrs::testing::show;
 
-std::string read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+std::string spm_dir() { return testing::fixture_path("tokenizer/spm/"); }
 
 nlohmann::json expected() { return nlohmann::json::parse(read_all(spm_dir() + "expected.json")); }
 
@@ -28,12 +25,6 @@ std::unique_ptr<SentencePieceModel> load(const std::string& name) {
   auto m = SentencePieceModel::from_file(spm_dir() + name + ".model");
   EXPECT_TRUE(m) << m.status().to_string();
   return m ? std::move(m.value()) : nullptr;
-}
-
-std::string show(const std::vector<int32_t>& v) {
-  std::string s;
-  for (int32_t x : v) s += " " + std::to_string(x);
-  return s;
 }
 
 class SentencePieceFixture : public ::testing::TestWithParam<const char*> {};

@@ -11,6 +11,8 @@
 namespace mistralrs {
 namespace {
 
+using mistralrs::testing::show;
+
 std::string vocab_dir() {
   const std::string c = testing::conformance_dir();
   return c.empty() ? c : c + "/tokenizer/llama.cpp-vocab/";
@@ -23,12 +25,6 @@ std::unique_ptr<Tokenizer> load_vocab(const std::string& name) {
   auto t = tokenizer_from_gguf(*g.value());
   EXPECT_TRUE(t) << t.status().to_string();
   return t ? std::move(t.value()) : nullptr;
-}
-
-std::string show(const std::vector<int32_t>& v) {
-  std::string s;
-  for (int32_t x : v) s += " " + std::to_string(x);
-  return s;
 }
 
 class SpmConformance : public ::testing::TestWithParam<const char*> {};

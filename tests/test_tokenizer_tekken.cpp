@@ -6,10 +6,13 @@
 #include <sstream>
 
 #include "common/paths.h"
+#include "common/vocab_cases.h"
 #include "tokenizer/tekken.h"
 
 namespace mistralrs {
 namespace {
+
+using mistralrs::testing::show;
 
 using nlohmann::json;
 
@@ -20,12 +23,6 @@ json read_json(const std::string& path) {
   std::stringstream s;
   s << f.rdbuf();
   return json::parse(s.str());
-}
-
-std::string show(const std::vector<int32_t>& v) {
-  std::string s;
-  for (int32_t x : v) s += " " + std::to_string(x);
-  return s;
 }
 
 std::vector<int32_t> enc(const Tokenizer& t, const std::string& s, bool add_special = false, bool parse_special = false) {

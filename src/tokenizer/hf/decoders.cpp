@@ -131,20 +131,7 @@ class ReplaceDecoder final : public Decoder {
   ReplaceDecoder(std::unique_ptr<Regex> re, std::string content) : re_(std::move(re)), content_(std::move(content)) {}
   void decode_chain(Tokens& tokens, const DecodeOptions&) const override {
     std::vector<Span> m;
-    for (std::string& t : tokens) {
-      m.clear();
-      re_->find_all(t, m);
-      if (m.empty()) continue;
-      std::string out;
-      size_t prev = 0;
-      for (const Span& s : m) {
-        out.append(t, prev, s.first - prev);
-        out += content_;
-        prev = s.second;
-      }
-      out.append(t, prev, std::string::npos);
-      t.swap(out);
-    }
+    for (std::string& t : tokens) re_->replace_all(t, content_, m);
   }
 
  private:

@@ -95,18 +95,8 @@ class ReplaceNormalizer final : public Normalizer {
       : re_(std::move(re)), content_(std::move(content)) {}
   void normalize(std::string& s, bool& at_origin) const override {
     std::vector<Span> m;
-    re_->find_all(s, m);
-    if (m.empty()) return;
-    if (m[0].first == 0 && m[0].second > 0 && content_.empty()) at_origin = false;
-    std::string out;
-    size_t prev = 0;
-    for (const Span& sp : m) {
-      out.append(s, prev, sp.first - prev);
-      out += content_;
-      prev = sp.second;
-    }
-    out.append(s, prev, std::string::npos);
-    s.swap(out);
+    re_->replace_all(s, content_, m);
+    if (!m.empty() && m[0].first == 0 && m[0].second > 0 && content_.empty()) at_origin = false;
   }
 
  private:

@@ -82,4 +82,19 @@ void Regex::find_all(std::string_view text, std::vector<Span>& out) const {
   onig_region_free(region, 1);
 }
 
+void Regex::replace_all(std::string& text, std::string_view content, std::vector<Span>& matches) const {
+  matches.clear();
+  find_all(text, matches);
+  if (matches.empty()) return;
+  std::string out;
+  size_t prev = 0;
+  for (const Span& m : matches) {
+    out.append(text, prev, m.first - prev);
+    out += content;
+    prev = m.second;
+  }
+  out.append(text, prev, std::string::npos);
+  text.swap(out);
+}
+
 }  // namespace mistralrs::hf

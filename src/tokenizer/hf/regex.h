@@ -25,6 +25,9 @@ class Regex {
 
   // Appends the spans of all matches in valid UTF-8 `text`. Thread-safe.
   void find_all(std::string_view text, std::vector<Span>& out) const;
+  // Replaces every match in `text` by `content`; `matches` receives the spans matched (in the
+  // original text). Thread-safe.
+  void replace_all(std::string& text, std::string_view content, std::vector<Span>& matches) const;
 
  private:
   explicit Regex(void* re) : re_(re) {}
