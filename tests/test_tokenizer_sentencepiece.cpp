@@ -66,7 +66,8 @@ TEST(SentencePieceModel, LoadsFromSerializedBytes) {
   auto mem = SentencePieceModel::from_serialized(read_all(spm_dir() + "bpe.model"), "memory");
   ASSERT_TRUE(mem) << mem.status().to_string();
   EXPECT_EQ(mem.value()->vocab_size(), file->vocab_size());
-  for (const auto& c : expected()["models"]["bpe"]["cases"]) {
+  const nlohmann::json all = expected();  // a range-for over expected()[...] would dangle
+  for (const auto& c : all["models"]["bpe"]["cases"]) {
     auto a = mem.value()->encode(c["text"].get<std::string>(), true, false);
     ASSERT_TRUE(a);
     EXPECT_EQ(a.value().front(), file->bos_id());
