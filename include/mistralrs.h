@@ -219,6 +219,13 @@ MISTRALRS_API int32_t mistralrs_detokenize(const mistralrs_tokenizer* tokenizer,
  * The tokenizer is immutable: any threads may use it at once. Free it with
  * mistralrs_tokenizer_free (never free the borrowed one of mistralrs_model_tokenizer). */
 MISTRALRS_API int32_t mistralrs_tokenizer_load(const char* path, mistralrs_tokenizer** out);
+/* The same from size bytes in memory (the content of a tokenizer.json, tekken.json,
+ * SentencePiece .model or .gguf file, told apart by content; copied, so data may be freed
+ * after the call). tokenizer_config_json: the text of a tokenizer_config.json (NUL-terminated;
+ * chat template, add_bos_token/add_eos_token of a .model) or NULL. */
+MISTRALRS_API int32_t mistralrs_tokenizer_load_from_memory(const void* data, size_t size,
+                                                           const char* tokenizer_config_json,
+                                                           mistralrs_tokenizer** out);
 /* NULL and borrowed model tokenizers are ignored. */
 MISTRALRS_API void mistralrs_tokenizer_free(mistralrs_tokenizer* tokenizer);
 

@@ -90,6 +90,33 @@ TEST(CapiTokenizer, TekkenMatchesMistralCommon) {
   }
 }
 
+// Each kind of file loaded from its bytes gives the ids of the same file loaded from its path
+// (which the tests above and the fixtures check against the references); cut buffers fail.
+TEST(CapiTokenizer, FromMemoryEqualsFromPath) {
+  const std::vector<std::string> files = {
+      fixture_path("tokenizer/gpt2_bytelevel/tokenizer.json"), fixture_path("tokenizer/spm/bpe.model"),
+      fixture_path("tokenizer/tekken/tekken.json"), std::string(MISTRALRS_SOURCE_DIR) + "/examples/models/demo-q8_0.gguf"};
+  const std::vector<std::string> texts = {"The little cat sat.", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac\r\n\t 123", ""};
+  for (const std::string& path : files) {
+    mistralrs_tokenizer* from_path = load(path);
+    ASSERT_NE(from_path, nullptr);
+    const std::string bytes = read_all(path);
+    mistralrs_tokenizer* from_memory = nullptr;
+    ASSERT_EQ(mistralrs_tokenizer_load_from_memory(bytes.data(), bytes.size(), nullptr, &from_memory), MISTRALRS_OK)
+        << path << ": " << mistralrs_last_error();
+    for (const std::string& text : texts)
+      for (uint32_t flags : {0u, MISTRALRS_TOKENIZE_ADD_SPECIAL | MISTRALRS_TOKENIZE_PARSE_SPECIAL})
+        EXPECT_EQ(tokenize(from_memory, text, flags), tokenize(from_path, text, flags)) << path << " " << text;
+    for (size_t cut : {size_t{3}, bytes.size() / 2}) {
+      mistralrs_tokenizer* t = nullptr;
+      EXPECT_NE(mistralrs_tokenizer_load_from_memory(bytes.data(), cut, nullptr, &t), MISTRALRS_OK) << path << " cut " << cut;
+      EXPECT_EQ(t, nullptr);
+    }
+    mistralrs_tokenizer_free(from_memory);
+    mistralrs_tokenizer_free(from_path);
+  }
+}
+
 TEST(CapiTokenizer, LoadErrorsAreStatuses) {
   mistralrs_tokenizer* t = nullptr;
   const std::string dir = mistralrs::testing::make_temp_dir("capi_tokenizer_errors");

@@ -145,6 +145,7 @@ _SIGNATURES = {
     "mistralrs_tokenize": (c_int32, [_H, c_char_p, c_size_t, c_uint32, _PI32, c_size_t, _PSZ]),
     "mistralrs_detokenize": (c_int32, [_H, _PI32, c_size_t, c_uint32, c_char_p, c_size_t, _PSZ]),
     "mistralrs_tokenizer_load": (c_int32, [c_char_p, _PH]),
+    "mistralrs_tokenizer_load_from_memory": (c_int32, [c_void_p, c_size_t, c_char_p, _PH]),
     "mistralrs_tokenizer_free": (None, [_H]),
     # chat templates
     "mistralrs_chat_template_render": (c_int32, [c_char_p, c_char_p, c_int64, _PH]),
@@ -544,10 +545,20 @@ class Tokenizer(_Handle):
 
     _free_name = "mistralrs_tokenizer_free"
 
-    def __init__(self, path, lib=None):
+    def __init__(self, path=None, lib=None, data=None, config=None):
+        """From path, or from data (the bytes of one of those files; copied) with config (a
+        tokenizer_config.json dict or text, optional)."""
         super().__init__(lib)
+        if (path is None) == (data is None):
+            raise ValueError("give exactly one of path, data")
         out = c_void_p()
-        self._lib.check(self._lib.mistralrs_tokenizer_load(os.fsencode(path), ctypes.byref(out)))
+        if path is not None:
+            self._lib.check(self._lib.mistralrs_tokenizer_load(os.fsencode(path), ctypes.byref(out)))
+        else:
+            cfg = None if config is None else \
+                (config if isinstance(config, str) else json.dumps(config, ensure_ascii=False)).encode("utf-8")
+            buf = (c_char * len(data)).from_buffer_copy(data) if data else None
+            self._lib.check(self._lib.mistralrs_tokenizer_load_from_memory(buf, len(data), cfg, ctypes.byref(out)))
         self._h = out.value
 
     def tokenize(self, text, add_special=True, parse_special=False):

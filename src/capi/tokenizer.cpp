@@ -1,4 +1,4 @@
-// mistralrs_tokenizer_load / _free, mistralrs_chat_template_render and
+// mistralrs_tokenizer_load / _load_from_memory / _free, mistralrs_chat_template_render and
 // mistralrs_tokenizer_apply_chat_template.
 #include <cstdlib>
 #include <cstring>
@@ -35,6 +35,25 @@ MISTRALRS_API int32_t mistralrs_tokenizer_load(const char* path, mistralrs_token
     *out = nullptr;
     if (!path) return null_argument("path");
     auto loaded = load_tokenizer(path);
+    if (!loaded) return loaded.status();
+    auto handle = std::make_unique<mistralrs_tokenizer>();
+    handle->owned = std::move(loaded).value();
+    handle->impl = handle->owned.get();
+    *out = handle.release();
+    return Status::ok();
+  });
+}
+
+MISTRALRS_API int32_t mistralrs_tokenizer_load_from_memory(const void* data, size_t size,
+                                                           const char* tokenizer_config_json,
+                                                           mistralrs_tokenizer** out) {
+  return guarded(__func__, [&]() -> Status {
+    if (!out) return null_argument("out");
+    *out = nullptr;
+    if (!data) return null_argument("data");
+    if (size == 0) return invalid_argument("size is 0: the buffer is empty");
+    auto loaded = load_tokenizer_from_memory(std::string_view(static_cast<const char*>(data), size),
+                                             tokenizer_config_json ? tokenizer_config_json : "");
     if (!loaded) return loaded.status();
     auto handle = std::make_unique<mistralrs_tokenizer>();
     handle->owned = std::move(loaded).value();

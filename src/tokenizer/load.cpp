@@ -1,5 +1,6 @@
 #include "tokenizer/load.h"
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -41,15 +42,19 @@ Expected<std::string> read_file(const fs::path& p) {
   return s.str();
 }
 
+// `origin` names the text in messages.
+Expected<json> parse_json_object(std::string_view text, const std::string& origin) {
+  json j;
+  std::string error;
+  if (!json_parse(text.data(), text.size(), j, error)) return invalid_argument(origin + ": " + error);
+  if (!j.is_object()) return invalid_argument(origin + ": expected a JSON object, got " + json_type_name(j));
+  return j;
+}
+
 Expected<json> read_json(const fs::path& p) {
   auto text = read_file(p);
   if (!text) return text.status();
-  json j;
-  std::string error;
-  if (!json_parse(text.value().data(), text.value().size(), j, error))
-    return invalid_argument(quote_path(p) + ": " + error);
-  if (!j.is_object()) return invalid_argument(quote_path(p) + ": expected a JSON object, got " + json_type_name(j));
-  return j;
+  return parse_json_object(text.value(), quote_path(p));
 }
 
 // tokenizer_config.json in `dir`; nullopt when there is none.
@@ -95,8 +100,8 @@ bool config_bool(const std::optional<json>& cfg, const char* key, bool fallback)
   return it != cfg->end() && it->is_boolean() ? it->get<bool>() : fallback;
 }
 
-Expected<std::unique_ptr<Tokenizer>> load_sentencepiece(const fs::path& p, const std::optional<json>& cfg) {
-  auto m = SentencePieceModel::from_file(p.string());
+Expected<std::unique_ptr<Tokenizer>> with_config(Expected<std::unique_ptr<SentencePieceModel>> m,
+                                                  const std::optional<json>& cfg) {
   if (!m) return m.status();
   m.value()->set_add_special(config_bool(cfg, "add_bos_token", true), config_bool(cfg, "add_eos_token", false));
   return std::unique_ptr<Tokenizer>(std::move(m.value()));
@@ -106,41 +111,57 @@ bool looks_like_tekken(const json& j) {
   return j.contains("config") && j["config"].is_object() && j.contains("vocab") && j["vocab"].is_array();
 }
 
-Expected<std::unique_ptr<Tokenizer>> load_json_tokenizer(const fs::path& p, const std::optional<json>& cfg) {
-  auto j = read_json(p);
-  if (!j) return j.status();
-  if (looks_like_tekken(j.value())) {
-    auto t = TekkenTokenizer::from_json(j.value(), quote_path(p));
+Expected<std::unique_ptr<Tokenizer>> load_sentencepiece(const fs::path& p, const std::optional<json>& cfg) {
+  return with_config(SentencePieceModel::from_file(p.string()), cfg);
+}
+
+Expected<std::unique_ptr<Tokenizer>> json_tokenizer(const json& j, const std::string& origin,
+                                                    const std::optional<json>& cfg) {
+  if (looks_like_tekken(j)) {
+    auto t = TekkenTokenizer::from_json(j, origin);
     if (!t) return t.status();
     return std::unique_ptr<Tokenizer>(std::move(t.value()));
   }
-  auto t = load_hf_tokenizer(j.value(), cfg ? &*cfg : nullptr);
-  if (!t) return Status(t.status().code(), quote_path(p) + ": " + t.status().message());
+  auto t = load_hf_tokenizer(j, cfg ? &*cfg : nullptr);
+  if (!t) return Status(t.status().code(), origin + ": " + t.status().message());
+  return t;
+}
+
+Expected<std::unique_ptr<Tokenizer>> load_json_tokenizer(const fs::path& p, const std::optional<json>& cfg) {
+  auto j = read_json(p);
+  if (!j) return j.status();
+  return json_tokenizer(j.value(), quote_path(p), cfg);
+}
+
+Expected<std::unique_ptr<Tokenizer>> gguf_tokenizer(Expected<std::unique_ptr<GgufFile>> g, const std::string& origin) {
+  if (!g) return g.status();
+  auto t = tokenizer_from_gguf(*g.value());
+  if (!t) return t.status();
+  if (!t.value()) return invalid_argument(origin + ": the GGUF file has no tokenizer (tokenizer.ggml.tokens)");
   return t;
 }
 
 Expected<std::unique_ptr<Tokenizer>> load_gguf(const fs::path& p) {
-  auto g = GgufFile::open(p.string());
-  if (!g) return g.status();
-  auto t = tokenizer_from_gguf(*g.value());
-  if (!t) return t.status();
-  if (!t.value()) return invalid_argument(quote_path(p) + ": the GGUF file has no tokenizer (tokenizer.ggml.tokens)");
-  return t;
+  return gguf_tokenizer(GgufFile::open(p.string()), quote_path(p));
 }
 
 enum class FileKind { kGguf, kJson, kSentencePiece };
+
+// Told apart by the first bytes: GGUF magic, a JSON object, else a SentencePiece ModelProto.
+Expected<FileKind> kind_of(std::string_view head, const std::string& origin) {
+  if (head.starts_with("GGUF")) return FileKind::kGguf;
+  const size_t first = head.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && head[first] == '{') return FileKind::kJson;
+  if (head.empty()) return invalid_argument(origin + ": empty file");
+  return FileKind::kSentencePiece;
+}
 
 Expected<FileKind> sniff(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   if (!f) return io_error(quote_path(p) + ": cannot open");
   char head[64] = {};
   f.read(head, sizeof(head));
-  const std::string_view h(head, static_cast<size_t>(f.gcount()));
-  if (h.starts_with("GGUF")) return FileKind::kGguf;
-  const size_t first = h.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos && h[first] == '{') return FileKind::kJson;
-  if (h.empty()) return invalid_argument(quote_path(p) + ": empty file");
-  return FileKind::kSentencePiece;
+  return kind_of(std::string_view(head, static_cast<size_t>(f.gcount())), quote_path(p));
 }
 
 Expected<std::unique_ptr<Tokenizer>> load_file(const fs::path& p) {
@@ -179,6 +200,38 @@ Expected<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path) {
     return load_file(p);
   } catch (const std::exception& e) {  // bad_alloc, or a JSON accessor on an unexpected type
     return invalid_argument(quote_path(path) + ": cannot load the tokenizer: " + e.what());
+  }
+}
+
+Expected<std::unique_ptr<Tokenizer>> load_tokenizer_from_memory(std::string_view bytes, std::string_view config_json) {
+  const std::string origin = "the tokenizer buffer";
+  try {
+    std::optional<json> cfg;
+    if (!config_json.empty()) {
+      auto c = parse_json_object(config_json, "the tokenizer config");
+      if (!c) return c.status();
+      cfg = std::move(c.value());
+    }
+    auto kind = kind_of(bytes.substr(0, 64), origin);
+    if (!kind) return kind.status();
+    Expected<std::unique_ptr<Tokenizer>> t = invalid_argument(origin);
+    if (kind.value() == FileKind::kGguf) {
+      auto storage = AlignedStorage::create(bytes.size());  // GGUF parsing wants aligned bytes
+      if (!storage) return storage.status();
+      std::memcpy(storage.value()->data(), bytes.data(), bytes.size());
+      t = gguf_tokenizer(GgufFile::parse(std::move(storage.value()), origin), origin);
+    } else if (kind.value() == FileKind::kJson) {
+      auto j = parse_json_object(bytes, origin);
+      if (!j) return j.status();
+      t = json_tokenizer(j.value(), origin, cfg);
+    } else {
+      t = with_config(SentencePieceModel::from_serialized(bytes, origin), cfg);
+    }
+    if (!t) return t.status();
+    if (cfg && t.value()->chat_template().empty()) t.value()->set_chat_template(config_template(*cfg));
+    return t;
+  } catch (const std::exception& e) {
+    return invalid_argument(origin + ": cannot load the tokenizer: " + e.what());
   }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "tokenizer/tokenizer.h"
 
@@ -19,6 +20,12 @@ namespace mistralrs {
 //   directory.
 // Missing or malformed files are an error status naming the file.
 Expected<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path);
+
+// The same from bytes in memory (a tokenizer.json, tekken.json, SentencePiece .model or GGUF
+// file's content, told apart as above); config_json: the text of a tokenizer_config.json, or
+// empty. Errors name "the tokenizer buffer".
+Expected<std::unique_ptr<Tokenizer>> load_tokenizer_from_memory(std::string_view bytes,
+                                                               std::string_view config_json);
 
 // Whether `dir` holds one of the tokenizer files load_tokenizer looks for.
 bool has_tokenizer_files(const std::string& dir);

@@ -66,6 +66,13 @@ static void sweep_model_and_tokenizer(void) {
     ERR(mistralrs_tokenizer_load(NULL, &tok));
     check(tok == NULL, "tokenizer stays NULL", __LINE__);
     ERR(mistralrs_tokenizer_load("x.json", NULL));
+    ERR(mistralrs_tokenizer_load_from_memory(NULL, 4, NULL, &tok));
+    ERR(mistralrs_tokenizer_load_from_memory("GGUF", 4, NULL, NULL));
+    ERR(mistralrs_tokenizer_load_from_memory("{}", 0, NULL, &tok));
+    ERR(mistralrs_tokenizer_load_from_memory("GGUF", 4, NULL, &tok));
+    ERR(mistralrs_tokenizer_load_from_memory("{\"model\": 1}", 12, NULL, &tok));
+    ERR(mistralrs_tokenizer_load_from_memory("{}", 2, "{bad", &tok));
+    check(tok == NULL, "tokenizer stays NULL", __LINE__);
     check(mistralrs_tokenizer_load("/nonexistent/tokenizer.json", &tok) == MISTRALRS_ERR_IO,
           "tokenizer_load(missing file) is an I/O error", __LINE__);
     check(tok == NULL, "tokenizer stays NULL after a failed load", __LINE__);

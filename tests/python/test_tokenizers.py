@@ -33,6 +33,20 @@ class TokenizerTest(unittest.TestCase):
                 if isinstance(case["decoded"], str):
                     self.assertEqual(tok.detokenize(case["ids"]), case["decoded"])
 
+    def test_from_memory_equals_from_file(self):
+        path = os.path.join(FIXTURE, "tokenizer.json")
+        with open(path, "rb") as f:
+            data = f.read()
+        template = "{% for m in messages %}{{ m.content }};{% endfor %}"
+        with mistralrs.Tokenizer(path, lib=self.lib) as a, \
+                mistralrs.Tokenizer(data=data, config={"chat_template": template}, lib=self.lib) as b:
+            for text in ("Hello, world!", "caf\u00e9 \U0001F469\u200D\U0001F4BB\r\n\t42"):
+                self.assertEqual(a.tokenize(text), b.tokenize(text))
+            self.assertEqual(b.apply_chat_template([{"role": "user", "content": "x"}, {"role": "a", "content": "y"}]),
+                             "x;y;")
+        with self.assertRaises(mistralrs.MistralrsError):
+            mistralrs.Tokenizer(data=data[:100], lib=self.lib)
+
     def test_errors_and_close(self):
         with self.assertRaises(mistralrs.MistralrsError) as err:
             mistralrs.Tokenizer(os.path.join(FIXTURE, "missing.json"), lib=self.lib)
