@@ -140,6 +140,10 @@ TEST(HfTokenizer, RejectsMalformedFiles) {
       R"({"model": {"type": "BPE", "vocab": {}, "merges": []}, "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "x"}}]}})",
       R"({"model": {"type": "BPE", "vocab": {}, "merges": []}, "added_tokens": [{"content": 5}]})",
       R"({"model": {"type": "BPE", "vocab": {}, "merges": []}, "normalizer": {"type": "Precompiled"}})",
+      // A post-processor special id outside the vocabulary.
+      R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "post_processor": {"type": "TemplateProcessing",
+          "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+          "pair": [], "special_tokens": {"<s>": {"id": "<s>", "ids": [2000000000], "tokens": ["<s>"]}}}})",
   };
   for (const char* b : bad) {
     auto t = load_hf_tokenizer(nlohmann::json::parse(b), nullptr);

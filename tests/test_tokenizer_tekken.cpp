@@ -149,6 +149,11 @@ TEST(TekkenTokenizer, MalformedFilesAreErrors) {
   j = good, j["config"]["default_vocab_size"] = "many", bad.emplace_back("size not an int", j);
   j = good, j["config"]["default_vocab_size"] = 1000000, bad.emplace_back("size above the vocab", j);
   j = good, j["config"]["default_num_special_tokens"] = -3, bad.emplace_back("negative specials", j);
+  const int64_t inner = good["config"]["default_vocab_size"].get<int64_t>() -
+                        good["config"]["default_num_special_tokens"].get<int64_t>();
+  j = good, j["config"]["default_num_special_tokens"] = 2000000000, j["config"]["default_vocab_size"] = 2000000000 + inner;
+  bad.emplace_back("two billion specials", j);  // refused up front, not filled with 2e9 filler tokens
+  j = good, j["config"]["default_vocab_size"] = INT64_MIN, bad.emplace_back("size at INT64_MIN", j);
   j = good, j["config"]["default_num_special_tokens"] = 2, bad.emplace_back("more listed than ids", j);
   j = good, j["vocab"][7]["rank"] = 8, bad.emplace_back("rank out of order", j);
   j = good, j["vocab"][9]["token_bytes"] = "**", bad.emplace_back("bad base64", j);

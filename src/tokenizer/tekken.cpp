@@ -7,6 +7,7 @@
 #include <mutex>
 #include <queue>
 #include <sstream>
+#include <unordered_set>
 
 #include "formats/json_util.h"
 #include "tokenizer/utf8_stream.h"
@@ -151,10 +152,16 @@ Status TekkenTokenizer::load(const json& j, const std::string& origin) {
   auto num_special = config_int(config, "default_num_special_tokens", origin);
   if (!num_special) return num_special.status();
   const json& vocab = j["vocab"];
-  // The ordinary vocabulary is cut to default_vocab_size - num_special entries.
-  const int64_t inner = vocab_size.value() - num_special.value();
-  if (num_special.value() < 0 || inner < 256 || inner > static_cast<int64_t>(vocab.size()) ||
+  // The ordinary vocabulary is cut to default_vocab_size - num_special entries. Real files
+  // have 1000 special ids; more than 2^20 would only make filler tokens.
+  constexpr int64_t kMaxSpecial = int64_t{1} << 20;
+  if (num_special.value() < 0 || num_special.value() > kMaxSpecial || vocab_size.value() < 0 ||
       vocab_size.value() > INT32_MAX)
+    return invalid_argument(origin + ": default_vocab_size " + std::to_string(vocab_size.value()) +
+                            " or default_num_special_tokens " + std::to_string(num_special.value()) +
+                            " is out of range (0..2^31-1, 0..2^20)");
+  const int64_t inner = vocab_size.value() - num_special.value();
+  if (inner < 256 || inner > static_cast<int64_t>(vocab.size()))
     return invalid_argument(origin + ": default_vocab_size " + std::to_string(vocab_size.value()) + " with " +
                             std::to_string(num_special.value()) + " special tokens does not fit a vocab of " +
                             std::to_string(vocab.size()) + " entries (at least the 256 bytes)");
@@ -206,9 +213,9 @@ Status TekkenTokenizer::load_specials(const json& j, const std::string& origin) 
   for (int64_t i = static_cast<int64_t>(listed.size()); i < num_special; ++i)
     listed.push_back("<SPECIAL_" + std::to_string(i) + ">");
   specials_ = std::move(listed);
+  std::unordered_set<std::string_view> seen;
   for (size_t i = 0; i < specials_.size(); ++i) {
-    if (std::find(specials_.begin(), specials_.begin() + static_cast<std::ptrdiff_t>(i), specials_[i]) !=
-        specials_.begin() + static_cast<std::ptrdiff_t>(i))
+    if (!seen.insert(specials_[i]).second)
       return invalid_argument(origin + ": special token '" + specials_[i] + "' appears twice");
     if (specials_[i] == "<s>") bos_ = static_cast<int32_t>(i);
     if (specials_[i] == "</s>") eos_ = static_cast<int32_t>(i);

@@ -206,6 +206,11 @@ Expected<std::unique_ptr<Tokenizer>> load_hf_tokenizer(const nlohmann::json& j, 
   if (!post) return post.status();
   t->post_ = std::move(post.value());
   MISTRALRS_RETURN_IF_ERROR(t->added_.load(field("added_tokens"), *t->model_, t->normalizer_.get()));
+  for (const auto* ids : {&t->post_.before(), &t->post_.after()})
+    for (int32_t id : *ids)
+      if (id < 0 || id >= t->vocab_size())
+        return invalid_argument("post_processor: special token id " + std::to_string(id) + " is outside the vocabulary of " +
+                                std::to_string(t->vocab_size()));
   if (!t->post_.before().empty()) t->bos_ = t->post_.before().front();
   if (!t->post_.after().empty()) t->eos_ = t->post_.after().back();
   if (config) MISTRALRS_RETURN_IF_ERROR(apply_config(*config, *t));
