@@ -272,7 +272,8 @@ MISTRALRS_API int32_t mistralrs_session_options_set_exact_quantized(mistralrs_se
 MISTRALRS_API int32_t mistralrs_session_create(mistralrs_model* model,
                                                const mistralrs_session_options* options,
                                                mistralrs_session** out);
-/* A request still running on the session is cancelled and joined first. */
+/* A request still running on the session is cancelled and joined first. Called from that
+ * request's own callback it frees nothing and sets the last error (free it afterwards). */
 MISTRALRS_API void mistralrs_session_free(mistralrs_session* session);
 /* Asks the eval, generate or request running on this session to stop; callable from any
  * thread, including from inside a generation callback. Prefill checks between layers,

@@ -45,8 +45,11 @@ namespace mistralrs::capi {
 void RequestState::push(RequestEvent event, bool last) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(std::move(event));
-    if (last) last_pushed_ = true;
+    if (last) last_pushed_ = true;  // even if the event cannot be queued, waiters wake
+    try {
+      queue_.push_back(std::move(event));
+    } catch (...) {  // out of memory: the event is lost, never the process
+    }
   }
   cv_.notify_all();
 }
@@ -66,13 +69,16 @@ bool RequestState::pop(RequestEvent* event, int32_t timeout_ms) {
 }
 
 void RequestState::join() {
-  std::lock_guard<std::mutex> lock(join_mu_);
-  if (!worker_.joinable()) return;
-  if (on_worker_thread()) {
-    worker_.detach();  // the worker holds this state and finishes on its own
-  } else {
-    worker_.join();
-  }
+  if (on_worker_thread()) return;  // the worker holds this state and finishes on its own
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return done_ || !started_; });
+}
+
+void RequestState::mark_done() {
+  std::lock_guard<std::mutex> lock(mu_);
+  started_ = false;
+  done_ = true;
+  cv_.notify_all();
 }
 
 Status check_idle(const mistralrs_session& session) {
@@ -112,28 +118,38 @@ RequestEvent error_event(StatusCode code, const std::string& message) {
 
 // The worker's body: steps the run (validated by mistralrs_request_start) to its end. The
 // session outlives it: mistralrs_session_free cancels and joins the worker first.
-void run_request(mistralrs_session* s, const std::shared_ptr<RequestState>& st, TextGeneration& run) {
+void run_request(mistralrs_session* s, const std::shared_ptr<RequestState>& st, std::shared_ptr<TextGeneration>& run) {
   RequestEvent last;
+  last.type = MISTRALRS_EVENT_ERROR;
+  last.status = static_cast<int32_t>(StatusCode::kInternal);
   try {
-    const Status done = run_to_completion(run, &st->cancel);
-    if (done.is_ok()) {
-      last.type = MISTRALRS_EVENT_FINISH;
-      last.finish_reason = static_cast<int32_t>(run.finish_reason());
-    } else {
-      last = error_event(done.code(), done.message());
+    try {
+      const Status done = run_to_completion(*run, &st->cancel);
+      if (done.is_ok()) {
+        last.type = MISTRALRS_EVENT_FINISH;
+        last.status = 0;
+        last.finish_reason = static_cast<int32_t>(run->finish_reason());
+      } else {
+        last = error_event(done.code(), done.message());
+      }
+    } catch (const std::bad_alloc&) {
+      last = error_event(StatusCode::kOutOfMemory, "out of memory");
+    } catch (const std::exception& e) {
+      last = error_event(StatusCode::kInternal, e.what());
+    } catch (...) {
+      last = error_event(StatusCode::kInternal, "unknown exception");
     }
-  } catch (const std::bad_alloc&) {
-    last = error_event(StatusCode::kOutOfMemory, "out of memory");
-  } catch (const std::exception& e) {
-    last = error_event(StatusCode::kInternal, e.what());
+  } catch (...) {  // building the error event itself failed (out of memory): a bare ERROR
   }
-  // Release the session before the last event is queued: whoever sees it may use the
-  // session again at once.
+  // Nothing of the run outlives the session: it goes first. Then the session is released
+  // (busy cleared under active_mu, so a session_free that sees no active request never races
+  // with this thread) before the last event is queued: whoever sees it may use the session.
+  run.reset();
   {
     std::lock_guard<std::mutex> lock(s->active_mu);
     s->active.reset();
+    s->busy.store(false, std::memory_order_release);
   }
-  s->busy.store(false, std::memory_order_release);
   st->push(std::move(last), true);
 }
 
@@ -277,8 +293,14 @@ MISTRALRS_API int32_t mistralrs_request_start(mistralrs_session* session, const 
     bool expected = false;
     if (!session->busy.compare_exchange_strong(expected, true, std::memory_order_acq_rel))
       return invalid_argument("the session is busy with a running request");
-    // From here the session is ours; any failure before the worker runs releases it.
-    auto release = [session] {
+    // From here the session is ours; any failure before the worker runs releases it. The
+    // request is the session's active one at once, so a session_cancel is never lost.
+    {
+      std::lock_guard<std::mutex> lock(session->active_mu);
+      session->active = r->state;
+    }
+    auto release = [session, st = r->state] {
+      st->mark_done();
       std::lock_guard<std::mutex> lock(session->active_mu);
       session->active.reset();
       session->busy.store(false, std::memory_order_release);
@@ -292,12 +314,8 @@ MISTRALRS_API int32_t mistralrs_request_start(mistralrs_session* session, const 
         release();
         return run.status();
       }
-      {
-        std::lock_guard<std::mutex> lock(session->active_mu);
-        session->active = r->state;
-      }
-      r->state->start([session, st = r->state, run = std::shared_ptr<TextGeneration>(std::move(run.value()))]() {
-        run_request(session, st, *run);
+      r->state->start([session, st = r->state, run = std::shared_ptr<TextGeneration>(std::move(run.value()))]() mutable {
+        run_request(session, st, run);
       });
     } catch (...) {
       release();

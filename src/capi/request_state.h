@@ -32,19 +32,29 @@ class RequestState {
   // in time, or at once when the last event was already taken.
   bool pop(RequestEvent* event, int32_t timeout_ms);
 
-  // Starts the worker running fn; call once. fn must keep this state alive (hold the
-  // shared_ptr), since the thread records its id here before calling it.
+  // Starts the worker running fn on a detached thread; call once. fn must keep this state
+  // alive (hold the shared_ptr) and release everything else it holds before returning: the
+  // state's waiters return as soon as fn has returned.
   template <class Fn>
   void start(Fn&& fn) {
-    std::lock_guard<std::mutex> lock(join_mu_);
-    worker_ = std::thread([this, f = std::forward<Fn>(fn)]() mutable {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      started_ = true;
+    }
+    std::thread([this, f = std::forward<Fn>(fn)]() mutable {
       worker_id_.store(std::this_thread::get_id());
       f();
-    });
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+      cv_.notify_all();
+    }).detach();
   }
-  // Waits for the worker to end. Several threads may call it; from the worker itself (a
-  // callback freeing its own request) the thread is detached instead of joined.
+  // Waits until the worker's fn has returned (at once when it never started). Several
+  // threads may call it; from the worker itself (a callback freeing its own request or
+  // session) it returns at once and the worker finishes on its own.
   void join();
+  // Marks the state as having no worker (start failed or was never called).
+  void mark_done();
   bool on_worker_thread() const { return std::this_thread::get_id() == worker_id_.load(); }
 
  private:
@@ -52,10 +62,9 @@ class RequestState {
   std::condition_variable cv_;
   std::deque<RequestEvent> queue_;
   bool last_pushed_ = false;
-  std::mutex join_mu_;
-  std::thread worker_;
-  // Set by the worker before it runs anything (worker_.get_id() may not be read while
-  // another thread joins worker_).
+  bool done_ = false;   // guarded by mu_: the worker's fn has returned
+  bool started_ = false;  // guarded by mu_
+  // Set by the worker before it runs anything.
   std::atomic<std::thread::id> worker_id_{};
 };
 
