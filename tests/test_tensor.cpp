@@ -20,6 +20,15 @@ TEST(Tensor, EmptyIsAlignedZeroedAndContiguous) {
   for (int i = 0; i < 15; ++i) EXPECT_EQ(x.as<float>()[i], 0.0f);
 }
 
+// Sizes whose rounding up to the alignment would wrap around are refused, not under-allocated.
+TEST(Tensor, StorageSizeNearSizeMaxIsOutOfMemory) {
+  for (size_t bytes : {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 63}) {
+    auto s = AlignedStorage::create(bytes);
+    ASSERT_FALSE(s) << bytes;
+    EXPECT_EQ(s.status().code(), StatusCode::kOutOfMemory);
+  }
+}
+
 TEST(Tensor, BlockTypeSizes) {
   auto t = Tensor::empty({4, 64}, DType::kQ8_0);
   ASSERT_TRUE(t);

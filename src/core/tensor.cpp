@@ -84,11 +84,17 @@ std::string TensorView::describe() const {
 }
 
 Expected<std::shared_ptr<Storage>> AlignedStorage::create(size_t bytes) {
+  if (bytes > SIZE_MAX - kTensorAlignment) return out_of_memory("cannot allocate " + std::to_string(bytes) + " bytes");
   const size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   void* p = std::aligned_alloc(kTensorAlignment, rounded == 0 ? kTensorAlignment : rounded);
   if (!p) return out_of_memory("cannot allocate " + std::to_string(bytes) + " bytes");
   std::memset(p, 0, rounded);
-  return std::shared_ptr<Storage>(new (std::nothrow) AlignedStorage(p, bytes));
+  auto* storage = new (std::nothrow) AlignedStorage(p, bytes);
+  if (!storage) {
+    std::free(p);
+    return out_of_memory("cannot allocate the storage header");
+  }
+  return std::shared_ptr<Storage>(storage);
 }
 
 AlignedStorage::~AlignedStorage() { std::free(ptr_); }
