@@ -50,6 +50,21 @@ Interpreter::Flow Interpreter::exec(const Body& body, const ScopePtr& scope, std
   return Flow::kNormal;
 }
 
+// The body of a block set or filter block rendered in its own scope, through its filters.
+Value Interpreter::render_filtered(const Stmt& s, const ScopePtr& scope) {
+  auto inner = std::make_shared<Scope>();
+  inner->parent = scope;
+  std::string text;
+  exec(s.body, inner, text);
+  Value v = Value::string(std::move(text));
+  for (const auto& f : s.filters) {
+    CallArgs args;
+    eval_args(*f, 1, scope, args);
+    v = apply_filter(f->name, v, args);
+  }
+  return v;
+}
+
 Interpreter::Flow Interpreter::exec_stmt(const Stmt& s, const ScopePtr& scope, std::string& out) {
   tick();
   if (s.line) {
@@ -65,36 +80,10 @@ Interpreter::Flow Interpreter::exec_stmt(const Stmt& s, const ScopePtr& scope, s
       return exec(s.else_body, scope, out);
     case StmtKind::kFor: return exec_for(s, scope, out);
     case StmtKind::kSet: exec_set(s, scope); break;
-    case StmtKind::kSetBlock: {
-      auto inner = std::make_shared<Scope>();
-      inner->parent = scope;
-      std::string text;
-      exec(s.body, inner, text);
-      Value v = Value::string(std::move(text));
-      for (const auto& f : s.filters) {
-        CallArgs args;
-        eval_args(*f, 1, scope, args);
-        v = apply_filter(f->name, v, args);
-      }
-      assign(s, scope, v);
-      break;
-    }
+    case StmtKind::kSetBlock: assign(s, scope, render_filtered(s, scope)); break;
     case StmtKind::kMacro: scope->vars[s.name] = make_macro(s, scope, s.name); break;
     case StmtKind::kCallBlock: exec_call_block(s, scope, out); break;
-    case StmtKind::kFilterBlock: {
-      auto inner = std::make_shared<Scope>();
-      inner->parent = scope;
-      std::string text;
-      exec(s.body, inner, text);
-      Value v = Value::string(std::move(text));
-      for (const auto& f : s.filters) {
-        CallArgs args;
-        eval_args(*f, 1, scope, args);
-        v = apply_filter(f->name, v, args);
-      }
-      out += to_str(v);
-      break;
-    }
+    case StmtKind::kFilterBlock: out += to_str(render_filtered(s, scope)); break;
     case StmtKind::kWith: {
       auto inner = std::make_shared<Scope>();
       inner->parent = scope;

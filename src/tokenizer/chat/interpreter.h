@@ -54,6 +54,7 @@ class Interpreter {
   Flow exec_for(const Stmt& s, const ScopePtr& scope, std::string& out);
   void exec_set(const Stmt& s, const ScopePtr& scope);
   void exec_call_block(const Stmt& s, const ScopePtr& scope, std::string& out);
+  Value render_filtered(const Stmt& s, const ScopePtr& scope);
   void assign(const Stmt& s, const ScopePtr& scope, const Value& value);
   Value make_macro(const Stmt& s, const ScopePtr& scope, const std::string& name);
   Value call_macro(const Stmt& s, const std::weak_ptr<Scope>& closure, const CallArgs& args);

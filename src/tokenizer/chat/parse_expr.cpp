@@ -268,14 +268,19 @@ ExprPtr Parser::parse_postfix(ExprPtr node) {
       next();
       node = parse_subscript(std::move(node));
     } else if (is_op("(")) {
-      auto call = make(ExprKind::kCall, next());
-      call->args.push_back(std::move(node));
-      parse_call_args(*call);
-      node = fin(std::move(call));
+      node = parse_call(std::move(node));
     } else {
       return node;
     }
   }
+}
+
+// callee(args...), with the current token the "(".
+ExprPtr Parser::parse_call(ExprPtr callee) {
+  auto call = make(ExprKind::kCall, next());
+  call->args.push_back(std::move(callee));
+  parse_call_args(*call);
+  return fin(std::move(call));
 }
 
 ExprPtr Parser::parse_subscript(ExprPtr obj) {
@@ -331,10 +336,7 @@ ExprPtr Parser::parse_filter_expr(ExprPtr node) {
       next();
       node = parse_test(std::move(node));
     } else if (is_op("(")) {
-      auto call = make(ExprKind::kCall, next());
-      call->args.push_back(std::move(node));
-      parse_call_args(*call);
-      node = fin(std::move(call));
+      node = parse_call(std::move(node));
     } else {
       return node;
     }

@@ -40,6 +40,7 @@ class Parser {
   ExprPtr parse_filter_expr(ExprPtr node);
   ExprPtr parse_test(ExprPtr subject);
   ExprPtr parse_subscript(ExprPtr obj);
+  ExprPtr parse_call(ExprPtr callee);
   ExprPtr parse_paren(const Token& open);
   ExprPtr parse_list(const Token& open);
   ExprPtr parse_dict(const Token& open);
