@@ -16,6 +16,10 @@ int add_f32(const float* a, const float* b, float* y, int64_t rows, int64_t cols
 int mul_f32(const float* a, const float* b, float* y, int64_t rows, int64_t cols,
             int64_t a_stride, int64_t b_stride, int64_t y_stride, void* stream);
 
+// y = silu(gate) * up = gate / (1 + exp(-gate)) * up (SwiGLU); up has gate's shape.
+int silu_mul_f32(const float* gate, const float* up, float* y, int64_t rows, int64_t cols,
+                 int64_t gate_stride, int64_t up_stride, int64_t y_stride, void* stream);
+
 // y = x * sigmoid(x).
 int silu_f32(const float* x, float* y, int64_t rows, int64_t cols, int64_t x_stride,
              int64_t y_stride, void* stream);

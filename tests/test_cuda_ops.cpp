@@ -1,4 +1,4 @@
-// The CUDA ops (rms_norm, add, mul, silu, gelu) against the CPU reference in
+// The CUDA ops (rms_norm, layer_norm, add, mul, silu, silu_mul, gelu, softmax) against the CPU reference in
 // src/ops/cpu/reference.h: the same inputs and the same (possibly strided) layouts on both
 // sides, run through the op layer so that dispatch is covered too. Skipped, with the
 // reason, when the build has no CUDA or no device is present.
@@ -275,6 +275,52 @@ TEST_F(CudaOps, SiluMatchesReference) {
         return as_status([&] { return ref::silu(x, y); });
       },
       "silu");
+}
+
+// silu_mul: the silu tolerance (one more rounded product), out of place, in place on gate
+// (check_all), and in place on up.
+TEST_F(CudaOps, SiluMulMatchesReference) {
+  auto dev = [&](const TensorView& g, const TensorView& u, const TensorView& y) {
+    return silu_mul(ctx_, g, u, y);
+  };
+  auto ref = [](const TensorView& g, const TensorView& u, const TensorView& y) {
+    return as_status([&] { return ref::silu_mul(g, u, y); });
+  };
+  check_all(BKind::kSame, kActTol, dev, ref, "silu_mul");
+  auto dev_on_up = [&](const TensorView& u, const TensorView& g, const TensorView& y) {
+    return silu_mul(ctx_, g, u, y);
+  };
+  auto ref_on_up = [](const TensorView& u, const TensorView& g, const TensorView& y) {
+    return as_status([&] { return ref::silu_mul(g, u, y); });
+  };
+  for (const Case& c : kCases)
+    if (c.y_stride == c.x.stride)
+      check_op(c, BKind::kSame, true, kActTol, dev_on_up, ref_on_up, "silu_mul on up");
+}
+
+// Rows here are short (<= 4097); long rows, masks and shifts are in test_cuda_ops_more.cpp.
+// expf within 2 ulp and a sum over <= 4097 terms: 1e-5 relative holds.
+TEST_F(CudaOps, SoftmaxMatchesReference) {
+  check_all(
+      BKind::kNone, Tol{1e-30, 1e-5},
+      [&](const TensorView& x, const TensorView&, const TensorView& y) { return softmax(ctx_, x, y); },
+      [](const TensorView& x, const TensorView&, const TensorView& y) {
+        return as_status([&] { return ref::softmax(x, y); });
+      },
+      "softmax");
+}
+
+// layer_norm without bias (with bias: test_cuda_ops_more.cpp).
+TEST_F(CudaOps, LayerNormMatchesReference) {
+  check_all(
+      BKind::kRow, kNormTol,
+      [&](const TensorView& x, const TensorView& w, const TensorView& y) {
+        return layer_norm(ctx_, x, w, TensorView{}, kEps, y);
+      },
+      [](const TensorView& x, const TensorView& w, const TensorView& y) {
+        return as_status([&] { return ref::layer_norm(x, w, TensorView{}, kEps, y); });
+      },
+      "layer_norm");
 }
 
 TEST_F(CudaOps, GeluMatchesReference) {

@@ -1,9 +1,13 @@
-// layer_norm: validate, then run on CPU (no CUDA path yet).
+// layer_norm: validate, then dispatch to CPU or CUDA.
 #include <cmath>
 
 #include "ops/cpu/cpu_ops.h"
 #include "ops/op_checks.h"
 #include "ops/ops.h"
+
+#ifdef MISTRALRS_HAS_CUDA
+#include "ops/cuda/cuda_ops.h"
+#endif
 
 namespace mistralrs {
 
@@ -33,7 +37,14 @@ Status layer_norm(const OpContext& ctx, const TensorView& x, const TensorView& w
   if (!(eps >= 0.0f) || !std::isfinite(eps))
     return invalid_argument("layer_norm: eps must be finite and >= 0, got " + std::to_string(eps));
   MISTRALRS_RETURN_IF_ERROR(op_checks::same_device(kOp, {&x, &weight, &bias, &y}));
-  if (x.device.is_cuda()) return op_checks::no_cuda_path(kOp, x);
+  if (x.device.is_cuda()) {
+#ifdef MISTRALRS_HAS_CUDA
+    MISTRALRS_RETURN_IF_ERROR(op_checks::cuda_rows(kOp, {&x, &y}));
+    return cuda_ops::layer_norm(ctx, x, weight, bias, eps, y);
+#else
+    return op_checks::cuda_not_built(kOp, x);
+#endif
+  }
   return cpu::layer_norm(ctx, x, weight, bias, eps, y);
 }
 

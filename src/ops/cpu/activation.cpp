@@ -1,6 +1,7 @@
-// softmax, silu and gelu on CPU, row by row. The exp-based ones go through the vec tables
+// softmax, silu, silu_mul and gelu on CPU, row by row. The exp-based ones go through the vec tables
 // (a polynomial exp vectorises; libm's expf does not); gelu-erf stays on std::erf, which
 // has no cheap vector form and is not on a hot path of the supported models.
+#include <algorithm>
 #include <cmath>
 
 #include "ops/cpu/cpu_ops.h"
@@ -44,6 +45,32 @@ Status softmax(const OpContext& ctx, const TensorView& x, const TensorView& y) {
 Status silu(const OpContext& ctx, const TensorView& x, const TensorView& y) {
   const VecKernels& vk = vec_best();
   for_each_row(ctx, x, y, [&](const float* xp, float* yp, int64_t n) { vk.silu(xp, yp, n); });
+  return Status::ok();
+}
+
+// silu(gate) into a stack buffer through the vector kernel, then times up, one chunk at a
+// time: every element of gate and up is read before y's element is written, so y may be
+// either input.
+Status silu_mul(const OpContext& ctx, const TensorView& gate, const TensorView& up,
+                const TensorView& y) {
+  constexpr int64_t kChunk = 256;
+  const VecKernels& vk = vec_best();
+  const Rows gr(gate), ur(up), yr(y);
+  const int64_t n = gr.cols();
+  if (n == 0) return Status::ok();
+  parallel_for(ctx.pool, gr.rows(), [&](int64_t r0, int64_t r1) {
+    float s[kChunk];
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* g = gr.row(r);
+      const float* u = ur.row(r);
+      float* out = yr.row(r);
+      for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+        const int64_t len = std::min(kChunk, n - c0);
+        vk.silu(g + c0, s, len);
+        for (int64_t i = 0; i < len; ++i) out[c0 + i] = s[i] * u[c0 + i];
+      }
+    }
+  }, min_rows_per_chunk(n));
   return Status::ok();
 }
 

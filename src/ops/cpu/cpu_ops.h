@@ -13,6 +13,11 @@ Status layer_norm(const OpContext& ctx, const TensorView& x, const TensorView& w
 Status rope(const OpContext& ctx, const TensorView& x, const RopeParams& params, const TensorView& y);
 Status softmax(const OpContext& ctx, const TensorView& x, const TensorView& y);
 Status silu(const OpContext& ctx, const TensorView& x, const TensorView& y);
+// y = silu(gate) * up; y may alias gate or up exactly.
+Status silu_mul(const OpContext& ctx, const TensorView& gate, const TensorView& up,
+                const TensorView& y);
+// f32 / f16 / bf16 in any pair, through core/dtype.h's conversions (bit-exact to them).
+Status cast(const OpContext& ctx, const TensorView& x, const TensorView& y);
 Status gelu(const OpContext& ctx, const TensorView& x, GeluKind kind, const TensorView& y);
 Status add(const OpContext& ctx, const TensorView& a, const TensorView& b, const TensorView& y);
 Status mul(const OpContext& ctx, const TensorView& a, const TensorView& b, const TensorView& y);

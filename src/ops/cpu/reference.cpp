@@ -1,6 +1,9 @@
 #include "ops/cpu/reference.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -142,6 +145,11 @@ Status silu(const TensorView& x, const TensorView& y) {
   return Status::ok();
 }
 
+Status silu_mul(const TensorView& gate, const TensorView& up, const TensorView& y) {
+  zip_elements(gate, up, y, [](double g, double u) { return g / (1.0 + std::exp(-g)) * u; });
+  return Status::ok();
+}
+
 Status gelu(const TensorView& x, GeluKind kind, const TensorView& y) {
   if (kind == GeluKind::kErf) {
     map_elements(x, y, [](double v) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); });
@@ -217,6 +225,97 @@ Status attention(const TensorView& q, const TensorView& k, const TensorView& v,
           if (weight[static_cast<size_t>(j)] != 0.0) acc += weight[static_cast<size_t>(j)] * at3(v, j, kvh, c);
         at3(out, i, h, c) = static_cast<float>(sum > 0 ? acc / sum : 0.0);
       }
+    }
+  }
+  return Status::ok();
+}
+
+namespace {
+
+// A binary floating-point format: stored mantissa bits and exponent bits (IEEE layout).
+struct Format {
+  int mant, exp;
+  int bias() const { return (1 << (exp - 1)) - 1; }
+  uint32_t exp_mask() const { return (1u << exp) - 1; }
+};
+Format format_of(DType t) {
+  if (t == DType::kF16) return {10, 5};
+  if (t == DType::kBF16) return {7, 8};
+  return {23, 8};
+}
+
+bool is_nan_bits(uint32_t bits, Format f) {
+  return ((bits >> f.mant) & f.exp_mask()) == f.exp_mask() && (bits & ((1u << f.mant) - 1)) != 0;
+}
+
+// Value of a non-NaN bit pattern: m * 2^(e - bias - mant), with the implicit one for e > 0.
+double decode(uint32_t bits, Format f) {
+  const bool neg = (bits >> (f.mant + f.exp)) & 1u;
+  const uint32_t e = (bits >> f.mant) & f.exp_mask();
+  const uint32_t m = bits & ((1u << f.mant) - 1);
+  double mag;
+  if (e == f.exp_mask()) mag = INFINITY;
+  else if (e == 0) mag = std::ldexp(static_cast<double>(m), 1 - f.bias() - f.mant);
+  else mag = std::ldexp(static_cast<double>(m + (1u << f.mant)), static_cast<int>(e) - f.bias() - f.mant);
+  return neg ? -mag : mag;
+}
+
+// Bits of v (not NaN) rounded to nearest even in format f: the quantum at v's exponent
+// (clamped to the subnormal range) divides v exactly, nearbyint rounds ties to even, and a
+// result at 2^(emax + 1) or beyond is infinity.
+uint32_t encode(double v, Format f) {
+  const uint32_t sign = std::signbit(v) ? 1u << (f.mant + f.exp) : 0u;
+  const double a = std::fabs(v);
+  const int emin = 1 - f.bias(), emax = f.bias();
+  if (a == 0) return sign;
+  if (std::isinf(a)) return sign | (f.exp_mask() << f.mant);
+  const int e = std::max(std::ilogb(a), emin);
+  const double r = std::nearbyint(std::ldexp(a, f.mant - e)) * std::ldexp(1.0, e - f.mant);
+  if (r >= std::ldexp(1.0, emax + 1)) return sign | (f.exp_mask() << f.mant);
+  if (r < std::ldexp(1.0, emin))  // subnormal (or zero): exponent field 0
+    return sign | static_cast<uint32_t>(std::ldexp(r, f.mant - emin));
+  const int er = std::ilogb(r);
+  const uint32_t m = static_cast<uint32_t>(std::ldexp(r, f.mant - er)) - (1u << f.mant);
+  return sign | (static_cast<uint32_t>(er + f.bias()) << f.mant) | m;
+}
+
+uint32_t read_bits(const TensorView& t, int64_t r, int64_t c) {
+  const char* p = static_cast<const char*>(t.data) + t.byte_offset(offset(t, r, c));
+  uint32_t bits = 0;
+  if (t.dtype == DType::kF32) std::memcpy(&bits, p, 4);
+  else { uint16_t h; std::memcpy(&h, p, 2); bits = h; }
+  return bits;
+}
+
+void write_bits(const TensorView& t, int64_t r, int64_t c, uint32_t bits) {
+  char* p = static_cast<char*>(t.data) + t.byte_offset(offset(t, r, c));
+  if (t.dtype == DType::kF32) std::memcpy(p, &bits, 4);
+  else { const uint16_t h = static_cast<uint16_t>(bits); std::memcpy(p, &h, 2); }
+}
+
+// NaN policy: up to f32 keeps sign and payload; down to f16 gives 0x7e00 | sign, down to
+// bf16 keeps the top 16 bits and sets the quiet bit.
+uint32_t nan_bits(uint32_t bits, DType from, DType to) {
+  uint32_t f32 = bits;
+  if (from == DType::kF16) f32 = ((bits & 0x8000u) << 16) | 0x7f800000u | ((bits & 0x3ffu) << 13);
+  if (from == DType::kBF16) f32 = bits << 16;
+  if (to == DType::kF16) return ((f32 >> 16) & 0x8000u) | 0x7e00u;
+  if (to == DType::kBF16) return (f32 >> 16) | 0x40u;
+  return f32;
+}
+
+}  // namespace
+
+Status cast(const TensorView& x, const TensorView& y) {
+  const Format fx = format_of(x.dtype), fy = format_of(y.dtype);
+  for (int64_t r = 0; r < n_rows(x); ++r) {
+    for (int64_t c = 0; c < x.dim(-1); ++c) {
+      const uint32_t bits = read_bits(x, r, c);
+      uint32_t out;
+      if (x.dtype == y.dtype) out = bits;
+      else if (is_nan_bits(bits, fx)) out = nan_bits(bits, x.dtype, y.dtype);
+      else out = encode(decode(bits, fx), fy);
+      write_bits(y, r, c, out);
     }
   }
   return Status::ok();

@@ -1,15 +1,21 @@
-// The CUDA side of rms_norm, add, mul, silu and gelu: flattens the (already validated)
-// views to [rows, cols] with one row stride each and calls the launchers in kernels/.
+// The CUDA side of the row-wise ops (rms_norm, layer_norm, softmax, add, mul, silu,
+// silu_mul, gelu, cast): flattens the (already validated) views to [rows, cols] with one
+// row stride each and calls the launchers in kernels/. rope keeps its 3-D strides.
 #ifdef MISTRALRS_HAS_CUDA
 
 #include "ops/cuda/cuda_ops.h"
 
 #include <string>
 
+#include "cast.h"
 #include "cuda_memory.h"
 #include "elementwise.h"
+#include "layer_norm.h"
 #include "ops/op_checks.h"
 #include "rms_norm.h"
+#include "rope.h"
+#include "rope_math.cuh"
+#include "softmax.h"
 
 namespace mistralrs::cuda_ops {
 namespace {
@@ -84,6 +90,15 @@ Status unary(const char* op, UnaryLauncher launch, const OpContext& ctx, const T
   return launch_status(op, x, err);
 }
 
+Expected<kernels::CastType> cast_type(const TensorView& t) {
+  switch (t.dtype) {
+    case DType::kF32: return kernels::CastType::kF32;
+    case DType::kF16: return kernels::CastType::kF16;
+    case DType::kBF16: return kernels::CastType::kBF16;
+    default: return invalid_argument("cast: no CUDA cast for " + t.describe());
+  }
+}
+
 }  // namespace
 
 Status rms_norm(const OpContext& ctx, const TensorView& x, const TensorView& weight, float eps,
@@ -114,6 +129,70 @@ Status silu(const OpContext& ctx, const TensorView& x, const TensorView& y) {
 Status gelu(const OpContext& ctx, const TensorView& x, GeluKind kind, const TensorView& y) {
   if (kind == GeluKind::kTanh) return unary("gelu", kernels::gelu_tanh_f32, ctx, x, y);
   return unary("gelu", kernels::gelu_erf_f32, ctx, x, y);
+}
+
+Status layer_norm(const OpContext& ctx, const TensorView& x, const TensorView& weight,
+                  const TensorView& bias, float eps, const TensorView& y) {
+  auto rx = rows_of("layer_norm", "x", x);
+  if (!rx) return rx.status();
+  auto ry = rows_of("layer_norm", "y", y);
+  if (!ry) return ry.status();
+  const Rows& r = rx.value();
+  const float* b = bias.data != nullptr ? bias.as<const float>() : nullptr;
+  const int err = kernels::layer_norm_f32(x.as<const float>(), weight.as<const float>(), b,
+                                          y.as<float>(), r.rows, r.cols, r.stride,
+                                          ry.value().stride, eps, ctx.cuda_stream);
+  return launch_status("layer_norm", x, err);
+}
+
+Status softmax(const OpContext& ctx, const TensorView& x, const TensorView& y) {
+  return unary("softmax", kernels::softmax_f32, ctx, x, y);
+}
+
+// up has gate's shape (checked by the op), so binary() takes up's own row stride.
+Status silu_mul(const OpContext& ctx, const TensorView& gate, const TensorView& up,
+                const TensorView& y) {
+  return binary("silu_mul", kernels::silu_mul_f32, ctx, gate, up, y);
+}
+
+Status cast(const OpContext& ctx, const TensorView& x, const TensorView& y) {
+  auto rx = rows_of("cast", "x", x);
+  if (!rx) return rx.status();
+  auto ry = rows_of("cast", "y", y);
+  if (!ry) return ry.status();
+  auto tx = cast_type(x);
+  if (!tx) return tx.status();
+  auto ty = cast_type(y);
+  if (!ty) return ty.status();
+  const Rows& r = rx.value();
+  const int err = kernels::cast_rows(x.data, tx.value(), y.data, ty.value(), r.rows, r.cols,
+                                     r.stride, ry.value().stride, ctx.cuda_stream);
+  return launch_status("cast", x, err);
+}
+
+Status rope(const OpContext& ctx, const TensorView& x, const RopeParams& params,
+            const TensorView& y) {
+  kernels::RopeArgs a;
+  a.x = x.as<const float>();
+  a.y = y.as<float>();
+  a.n_tokens = x.dim(0);
+  a.n_heads = x.dim(1);
+  a.head_dim = x.dim(2);
+  a.x_token_stride = x.strides[0];
+  a.x_head_stride = x.strides[1];
+  a.y_token_stride = y.strides[0];
+  a.y_head_stride = y.strides[1];
+  a.rotary_dim = params.rotary_dim != 0 ? params.rotary_dim : a.head_dim;
+  a.neox = params.layout == RopeLayout::kNeox;
+  a.theta = params.theta;
+  a.inv_freq = params.inv_freq;
+  a.position_offset = params.position_offset;
+  a.device_position = params.device_position;
+  if (params.inv_freq != nullptr && a.rotary_dim / 2 > kernels::kRopeMaxFreqs)
+    return unsupported("rope: on CUDA, explicit inv_freq is limited to rotary_dim <= 256 (the "
+                       "frequencies travel in the kernel arguments); got rotary_dim " +
+                       std::to_string(a.rotary_dim));
+  return launch_status("rope", x, kernels::rope_f32(a, ctx.cuda_stream));
 }
 
 }  // namespace mistralrs::cuda_ops
