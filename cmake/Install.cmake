@@ -23,7 +23,7 @@ install(FILES ${PROJECT_BINARY_DIR}/mistralrsConfig.cmake ${PROJECT_BINARY_DIR}/
 # pkg-config: a static build must also name what the library itself links.
 set(MISTRALRS_PC_LIBS_PRIVATE "-lsentencepiece -lonig -lutf8proc -lspdlog -lfmt -lpthread -lstdc++ -lm")
 if(MISTRALRS_HAS_CUDA)
-  string(APPEND MISTRALRS_PC_LIBS_PRIVATE " -L${CUDAToolkit_LIBRARY_DIR} -lcublas -lcudart")
+  string(APPEND MISTRALRS_PC_LIBS_PRIVATE " -L${CUDAToolkit_LIBRARY_DIR} -lcublas -lcublasLt -lcudart")
 endif()
 file(RELATIVE_PATH MISTRALRS_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 configure_file(cmake/mistralrs.pc.in ${PROJECT_BINARY_DIR}/mistralrs.pc @ONLY)

@@ -1,5 +1,8 @@
-// embedding: validate (including every id against the vocabulary), then run on CPU.
+// embedding: validate, then run on the CPU (every id checked against the vocabulary) or on
+// CUDA (ids are device memory and not read by the host: an out-of-range id gives a row of
+// zeros, see src/ops/cuda/cuda_matmul.h).
 #include "ops/cpu/cpu_ops.h"
+#include "ops/cuda/cuda_matmul.h"
 #include "ops/op_checks.h"
 #include "ops/ops.h"
 
@@ -52,7 +55,13 @@ Status embedding(const OpContext& ctx, const TensorView& table, const TensorView
   MISTRALRS_RETURN_IF_ERROR(op_checks::disjoint(kOp, "y", y, "table", table));
   MISTRALRS_RETURN_IF_ERROR(op_checks::disjoint(kOp, "y", y, "ids", ids));
   MISTRALRS_RETURN_IF_ERROR(op_checks::same_device(kOp, {&table, &ids, &y}));
-  if (table.device.is_cuda()) return op_checks::no_cuda_path(kOp, table);
+  if (table.device.is_cuda()) {
+#ifdef MISTRALRS_HAS_CUDA
+    return cuda_ops::embedding(ctx, table, ids, y);
+#else
+    return op_checks::cuda_not_built(kOp, table);
+#endif
+  }
   MISTRALRS_RETURN_IF_ERROR(check_ids_in_range(ids, table.dim(0)));
   return cpu::embedding(ctx, table, ids, y);
 }

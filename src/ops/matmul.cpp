@@ -1,7 +1,9 @@
-// matmul: validate, then dispatch to CPU (CUDA comes later: unsupported for now).
+// matmul: validate, then dispatch to the CPU kernels or, when every view is on a CUDA
+// device, to the CUDA path (src/ops/cuda/cuda_matmul.h).
 #include <string>
 
 #include "ops/cpu/matmul_cpu.h"
+#include "ops/cuda/cuda_matmul.h"
 #include "ops/op_checks.h"
 #include "ops/ops.h"
 
@@ -75,7 +77,7 @@ Status matmul(const OpContext& ctx, const TensorView& x, const TensorView& w, co
   MISTRALRS_RETURN_IF_ERROR(op_checks::same_device(kOp, {&x, &w, &y}));
   if (!x.device.is_cpu()) {
 #ifdef MISTRALRS_HAS_CUDA
-    return op_checks::no_cuda_path(kOp, w);
+    return cuda_ops::matmul(ctx, x, w, y, a.ldx, a.ldy, a.w_row_bytes);
 #else
     return op_checks::cuda_not_built(kOp, w);
 #endif
