@@ -1,9 +1,16 @@
-// attention: validate shapes, grouped-query head counts and parameters, then run on CPU.
+// attention: validate shapes, grouped-query head counts and parameters, then run on the CPU
+// (f32) or on CUDA (f16/bf16; the dtype, head_dim and layout checks of the kernels live in
+// ops/cuda/cuda_attention.cpp).
 #include <cmath>
+#include <utility>
 
 #include "ops/cpu/cpu_ops.h"
 #include "ops/op_checks.h"
 #include "ops/ops.h"
+
+#ifdef MISTRALRS_HAS_CUDA
+#include "ops/cuda/cuda_attention.h"
+#endif
 
 namespace mistralrs {
 
@@ -11,10 +18,6 @@ namespace {
 
 constexpr const char* kOp = "attention";
 
-Status check_f32_rank3(const char* name, const TensorView& t) {
-  MISTRALRS_RETURN_IF_ERROR(op_checks::dtype_is(kOp, name, t, DType::kF32));
-  return op_checks::row_view_of_rank(kOp, name, t, 3);
-}
 
 // q: [n_q, n_heads, d]; k, v: [n_kv, n_kv_heads, d]; out: q's shape.
 Status check_shapes(const TensorView& q, const TensorView& k, const TensorView& v,
@@ -47,10 +50,10 @@ Status check_params(const AttentionParams& p) {
 
 Status attention(const OpContext& ctx, const TensorView& q, const TensorView& k,
                  const TensorView& v, const AttentionParams& params, const TensorView& out) {
-  MISTRALRS_RETURN_IF_ERROR(check_f32_rank3("q", q));
-  MISTRALRS_RETURN_IF_ERROR(check_f32_rank3("k", k));
-  MISTRALRS_RETURN_IF_ERROR(check_f32_rank3("v", v));
-  MISTRALRS_RETURN_IF_ERROR(check_f32_rank3("out", out));
+  MISTRALRS_RETURN_IF_ERROR(op_checks::row_view_of_rank(kOp, "q", q, 3));
+  MISTRALRS_RETURN_IF_ERROR(op_checks::row_view_of_rank(kOp, "k", k, 3));
+  MISTRALRS_RETURN_IF_ERROR(op_checks::row_view_of_rank(kOp, "v", v, 3));
+  MISTRALRS_RETURN_IF_ERROR(op_checks::row_view_of_rank(kOp, "out", out, 3));
   MISTRALRS_RETURN_IF_ERROR(op_checks::output_view(kOp, "out", out));
   MISTRALRS_RETURN_IF_ERROR(check_shapes(q, k, v, out));
   MISTRALRS_RETURN_IF_ERROR(check_params(params));
@@ -58,7 +61,15 @@ Status attention(const OpContext& ctx, const TensorView& q, const TensorView& k,
   MISTRALRS_RETURN_IF_ERROR(op_checks::disjoint(kOp, "out", out, "k", k));
   MISTRALRS_RETURN_IF_ERROR(op_checks::disjoint(kOp, "out", out, "v", v));
   MISTRALRS_RETURN_IF_ERROR(op_checks::same_device(kOp, {&q, &k, &v, &out}));
-  if (q.device.is_cuda()) return op_checks::no_cuda_path(kOp, q);
+  if (q.device.is_cuda()) {
+#ifdef MISTRALRS_HAS_CUDA
+    return cuda_attention::attention(ctx, q, k, v, params, out);
+#else
+    return op_checks::cuda_not_built(kOp, q);
+#endif
+  }
+  for (const auto& [name, t] : {std::pair{"q", &q}, {"k", &k}, {"v", &v}, {"out", &out}})
+    MISTRALRS_RETURN_IF_ERROR(op_checks::dtype_is(kOp, name, *t, DType::kF32));
   return cpu::attention(ctx, q, k, v, params, out);
 }
 
