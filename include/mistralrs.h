@@ -122,6 +122,17 @@ typedef struct mistralrs_tokenizer mistralrs_tokenizer;
 
 MISTRALRS_API int32_t mistralrs_model_options_create(mistralrs_model_options** out);
 MISTRALRS_API void mistralrs_model_options_free(mistralrs_model_options* options);
+/* The device the model runs on: "cpu" (default), "cuda" (= "cuda:0") or "cuda:N". On a CUDA
+ * device the weights (in their file dtype, quantized ones included) and every session's KV
+ * cache (f16, or bf16 for bf16 weights) live in device memory, and each step runs there;
+ * greedy sampling happens on the device too, other sampler chains read the logits back.
+ * Checked now: MISTRALRS_ERR_INVALID_ARGUMENT for another string or N not below the device
+ * count, MISTRALRS_ERR_UNSUPPORTED when the library was built without CUDA or the machine has
+ * no CUDA device. Loading then fails with MISTRALRS_ERR_OUT_OF_MEMORY (naming the tensor)
+ * when the weights do not fit, and mistralrs_session_create likewise for the KV cache;
+ * nothing is left allocated and other models and sessions are unaffected. Prefix caching is
+ * CPU-only for now (loading with both is MISTRALRS_ERR_UNSUPPORTED). */
+MISTRALRS_API int32_t mistralrs_model_options_set_device(mistralrs_model_options* options, const char* device);
 
 /* path: a Hugging Face model directory (config.json + model.safetensors or sharded with
  * model.safetensors.index.json) or a .gguf file. options may be NULL (defaults). */

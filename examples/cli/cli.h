@@ -16,6 +16,7 @@ struct RunOptions {
   float temperature = 0.0f;
   uint64_t seed = 0;
   int threads = 0;  // 0 = all hardware threads
+  std::string device = "cpu";  // "cpu", "cuda" or "cuda:N"
 };
 
 struct BenchOptions {
@@ -24,6 +25,7 @@ struct BenchOptions {
   int n_gen = 128;
   int threads = 0;
   int repetitions = 5;
+  std::string device = "cpu";
 };
 
 int run_demo(const DemoOptions& opts);

@@ -1,6 +1,6 @@
 // mistralrs: the command-line front end.
-//   mistralrs run -m PATH -p PROMPT [-n N] [--temp T] [--seed S] [-t THREADS]
-//   mistralrs bench -m PATH [-p 512] [-n 128] [-r REPS] [-t THREADS]
+//   mistralrs run -m PATH -p PROMPT [-n N] [--temp T] [--seed S] [-t THREADS] [--device D]
+//   mistralrs bench -m PATH [-p 512] [-n 128] [-r REPS] [-t THREADS] [--device D]
 //   mistralrs demo [-t THREADS] [--quick]
 //   mistralrs version
 #include <cstdio>
@@ -18,10 +18,11 @@ using namespace mistralrs_cli;
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: mistralrs <command> [options]\n"
-               "  run -m PATH -p PROMPT [-n N] [--temp T] [--seed S] [-t THREADS]\n"
+               "  run -m PATH -p PROMPT [-n N] [--temp T] [--seed S] [-t THREADS] [--device D]\n"
                "        generate text; PATH is a .gguf file or a Hugging Face model directory\n"
-               "  bench -m PATH [-p 512] [-n 128] [-r 5] [-t THREADS]\n"
+               "  bench -m PATH [-p 512] [-n 128] [-r 5] [-t THREADS] [--device D]\n"
                "        prefill and decode tokens/s beside the memory bandwidth\n"
+               "  --device D: cpu (default), cuda or cuda:N\n"
                "  demo [-t THREADS] [--quick]\n"
                "        the machine's memory bandwidth and the op benchmark\n"
                "  version\n");
@@ -55,6 +56,7 @@ int cmd_run(int argc, char** argv) {
     else if (s == "-t") { if (!parse_long("-t", val, 0, 4096, &v)) return -2; o.threads = static_cast<int>(v); }
     else if (s == "--seed") { if (!parse_long("--seed", val, 0, 0x7fffffffL, &v)) return -2; o.seed = static_cast<uint64_t>(v); }
     else if (s == "--temp") { if (!parse_float("--temp", val, &o.temperature)) return -2; }
+    else if (s == "--device") o.device = val;
     else return -1;
     return 1;
   });
@@ -76,6 +78,7 @@ int cmd_bench(int argc, char** argv) {
     else if (s == "-n") { if (!parse_long("-n", val, 1, 1 << 20, &v)) return -2; o.n_gen = static_cast<int>(v); }
     else if (s == "-r") { if (!parse_long("-r", val, 1, 1000, &v)) return -2; o.repetitions = static_cast<int>(v); }
     else if (s == "-t") { if (!parse_long("-t", val, 0, 4096, &v)) return -2; o.threads = static_cast<int>(v); }
+    else if (s == "--device") o.device = val;
     else return -1;
     return 1;
   });

@@ -29,6 +29,7 @@ int fail(const char* what) {
 int run_generate(const RunOptions& o) {
   mistralrs_runtime_options* ro = nullptr;
   mistralrs_runtime* rt = nullptr;
+  mistralrs_model_options* mo = nullptr;
   mistralrs_model* model = nullptr;
   mistralrs_session* session = nullptr;
   mistralrs_generate_options* go = nullptr;
@@ -42,7 +43,11 @@ int run_generate(const RunOptions& o) {
     rc = fail("runtime");
     goto done;
   }
-  if (mistralrs_model_load(rt, o.model.c_str(), nullptr, &model)) {
+  if (mistralrs_model_options_create(&mo) || mistralrs_model_options_set_device(mo, o.device.c_str())) {
+    rc = fail("device");
+    goto done;
+  }
+  if (mistralrs_model_load(rt, o.model.c_str(), mo, &model)) {
     rc = fail("loading the model");
     goto done;
   }
@@ -83,6 +88,7 @@ done:
   mistralrs_generate_options_free(go);
   mistralrs_session_free(session);
   mistralrs_model_free(model);
+  mistralrs_model_options_free(mo);
   mistralrs_runtime_free(rt);
   mistralrs_runtime_options_free(ro);
   return rc;

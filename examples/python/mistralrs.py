@@ -137,6 +137,7 @@ _SIGNATURES = {
     "mistralrs_model_context_length": (c_int32, [_H]),
     "mistralrs_model_tokenizer": (c_void_p, [_H]),
     "mistralrs_model_options_set_kv_budget": (c_int32, [_H, c_int64]),
+    "mistralrs_model_options_set_device": (c_int32, [_H, c_char_p]),
     "mistralrs_model_options_set_prefix_cache": (c_int32, [_H, c_int32]),
     "mistralrs_model_cache_strategy": (c_int32, [_H]),
     "mistralrs_prefix_cache_stats": (c_int32, [_H, _PI64, _PI64, _PI64, _PI64, _PI64]),
@@ -408,9 +409,9 @@ class Model(_Handle):
 
     _free_name = "mistralrs_model_free"
 
-    def __init__(self, runtime, path=None, kv_budget=0, prefix_cache=False, data=None, stream=None):
+    def __init__(self, runtime, path=None, kv_budget=0, prefix_cache=False, data=None, stream=None, device="cpu"):
         """Loads from path, from data (GGUF bytes, copied) or from stream (a binary file
-        object: read(n), and seek/tell when it has them)."""
+        object: read(n), and seek/tell when it has them). device: "cpu", "cuda" or "cuda:N"."""
         super().__init__(runtime._lib)
         lib = self._lib
         self._runtime = runtime  # the model borrows the runtime
@@ -422,6 +423,7 @@ class Model(_Handle):
         try:
             lib.check(lib.mistralrs_model_options_set_kv_budget(opts, kv_budget))
             lib.check(lib.mistralrs_model_options_set_prefix_cache(opts, 1 if prefix_cache else 0))
+            lib.check(lib.mistralrs_model_options_set_device(opts, device.encode()))
             out = c_void_p()
             if path is not None:
                 st = lib.mistralrs_model_load(runtime_handle, os.fsencode(path), opts, ctypes.byref(out))

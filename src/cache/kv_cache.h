@@ -1,7 +1,10 @@
-// Per-session KV storage: for each layer, K and V as f32 [capacity, n_kv_heads * head_dim],
-// rows indexed by absolute position. Sized from a KvCache description (the model's
-// cache_strategy) and a context length; nothing is allocated for a NoCache strategy.
+// Per-session KV storage: for each layer, K and V as [capacity, n_kv_heads * head_dim],
+// rows indexed by absolute position. On the CPU the elements are f32; on a CUDA device
+// f32, f16 or bf16 (the spec's dtype), in device memory. Sized from a KvCache description
+// (the model's cache_strategy) and a context length; nothing is allocated for a NoCache
+// strategy.
 #pragma once
+#include <string>
 #include <vector>
 
 #include "cache/cache_strategy.h"
@@ -9,12 +12,18 @@
 
 namespace mistralrs {
 
+// A zero-filled contiguous tensor on `device`. Unlike Tensor::empty, an allocation that does
+// not fit in device memory is kOutOfMemory (not kCuda), with a message naming `what`, the
+// bytes and the device; nothing stays allocated. Used for device weights and KV buffers.
+Expected<Tensor> empty_on_device(Shape shape, DType dtype, Device device, const std::string& what);
+
 class KvStore {
  public:
-  static Expected<KvStore> create(const KvCache& spec, int64_t capacity);
+  static Expected<KvStore> create(const KvCache& spec, int64_t capacity, Device device = Device::cpu());
 
   int64_t capacity() const { return capacity_; }
   int64_t n_layers() const { return static_cast<int64_t>(keys_.size()); }
+  Device device() const { return device_; }
   // [capacity, n_kv * head_dim] views of layer l.
   const TensorView& keys(int64_t l) const { return keys_[static_cast<size_t>(l)].view(); }
   const TensorView& values(int64_t l) const { return values_[static_cast<size_t>(l)].view(); }
@@ -22,6 +31,7 @@ class KvStore {
 
  private:
   int64_t capacity_ = 0;
+  Device device_;
   std::vector<Tensor> keys_, values_;
 };
 

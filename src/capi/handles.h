@@ -32,6 +32,7 @@ struct mistralrs_runtime {
 struct mistralrs_model_options {
   int64_t kv_budget_bytes = 0;  // 0 = unlimited
   int32_t prefix_cache = 0;
+  mistralrs::Device device;     // checked when set; default cpu
 };
 
 // A tokenizer handle: owned (loaded on its own) or borrowed from a model.
@@ -50,6 +51,8 @@ struct mistralrs_model {
 namespace mistralrs::capi {
 // The loader's cache settings from model options (NULL: defaults).
 CacheOptions cache_options(const mistralrs_model_options* options);
+// The device from model options (NULL: the CPU).
+Device model_device(const mistralrs_model_options* options);
 // Wraps a loaded model in a handle (logging the load or its failure) and stores it in *out.
 Status make_model(mistralrs_runtime* runtime, Expected<std::unique_ptr<TextModel>> loaded,
                   const std::string& origin, mistralrs_model** out);

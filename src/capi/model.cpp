@@ -3,6 +3,7 @@
 
 #include "capi/guard.h"
 #include "capi/handles.h"
+#include "pipeline/device_option.h"
 
 using namespace mistralrs;
 using capi::guarded;
@@ -19,6 +20,10 @@ CacheOptions cache_options(const mistralrs_model_options* options) {
   return cache;
 }
 
+Device model_device(const mistralrs_model_options* options) {
+  return options ? options->device : Device::cpu();
+}
+
 Status make_model(mistralrs_runtime* runtime, Expected<std::unique_ptr<TextModel>> loaded, const std::string& origin,
                   mistralrs_model** out) {
   if (!loaded) {
@@ -30,9 +35,9 @@ Status make_model(mistralrs_runtime* runtime, Expected<std::unique_ptr<TextModel
   m->text = std::move(loaded.value());
   m->tokenizer_handle.impl = m->text->tokenizer.get();
   const ModelConfig& c = m->text->model->config();
-  runtime->logger->info("loaded '{}': {} layers, hidden {}, {} heads / {} KV heads, vocab {}{}", origin,
-                        c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.num_key_value_heads,
-                        c.vocab_size, m->text->tokenizer ? "" : " (no tokenizer)");
+  runtime->logger->info("loaded '{}' on {}: {} layers, hidden {}, {} heads / {} KV heads, vocab {}{}", origin,
+                        m->text->device().to_string(), c.num_hidden_layers, c.hidden_size, c.num_attention_heads,
+                        c.num_key_value_heads, c.vocab_size, m->text->tokenizer ? "" : " (no tokenizer)");
   *out = m.release();
   return Status::ok();
 }
@@ -59,7 +64,7 @@ MISTRALRS_API int32_t mistralrs_model_load(mistralrs_runtime* runtime, const cha
     *out = nullptr;
     if (!runtime) return null_argument("runtime");
     if (!path) return null_argument("path");
-    return capi::make_model(runtime, TextModel::load(path, capi::cache_options(options)), path, out);
+    return capi::make_model(runtime, TextModel::load(path, capi::cache_options(options), capi::model_device(options)), path, out);
   });
 }
 
@@ -78,6 +83,18 @@ MISTRALRS_API int32_t mistralrs_model_options_set_prefix_cache(mistralrs_model_o
   return guarded(__func__, [&]() -> Status {
     if (!options) return null_argument("options");
     options->prefix_cache = enabled != 0;
+    return Status::ok();
+  });
+}
+
+MISTRALRS_API int32_t mistralrs_model_options_set_device(mistralrs_model_options* options, const char* device) {
+  return guarded(__func__, [&]() -> Status {
+    if (!options) return null_argument("options");
+    if (!device) return null_argument("device");
+    auto d = parse_device(device);
+    if (!d) return d.status();
+    MISTRALRS_RETURN_IF_ERROR(check_device_usable(d.value()));
+    options->device = d.value();
     return Status::ok();
   });
 }

@@ -80,7 +80,8 @@ Status load_storage(mistralrs_runtime* runtime, Expected<std::shared_ptr<Storage
   if (!storage) return storage.status();
   auto gguf = GgufFile::parse(std::move(storage.value()), origin);
   if (!gguf) return gguf.status();
-  return capi::make_model(runtime, TextModel::from_gguf(std::move(gguf.value()), capi::cache_options(options)),
+  return capi::make_model(runtime, TextModel::from_gguf(std::move(gguf.value()), capi::cache_options(options),
+                                                                         capi::model_device(options)),
                           origin, out);
 }
 

@@ -72,6 +72,10 @@ MISTRALRS_API int32_t mistralrs_session_create(mistralrs_model* model, const mis
     auto h = std::make_unique<mistralrs_session>();
     h->model = model;
     h->session = std::move(s.value());
+    if (h->session->on_device()) {
+      std::shared_ptr<spdlog::logger> logger = model->runtime->logger;
+      h->session->set_warning_sink([logger](const std::string& m) { logger->warn("{}", m); });
+    }
     *out = h.release();
     return Status::ok();
   });

@@ -24,6 +24,7 @@ Expected<std::unique_ptr<TextGeneration>> TextGeneration::start(TextSession& s, 
   g->chain_ = std::move(chain.value());
   for (int32_t t : s.history_) MISTRALRS_RETURN_IF_ERROR(g->chain_->accept(t));
   for (int32_t t : prompt) MISTRALRS_RETURN_IF_ERROR(g->chain_->accept(t));
+  g->device_greedy_ = s.on_device() && samples_raw_argmax(p.sampling);
   g->prompt_ = std::move(prompt);
   g->on_token_ = std::move(on_token);
   if (stats) g->stats_ = stats;
@@ -40,13 +41,13 @@ Expected<bool> TextGeneration::prefill(const std::atomic<bool>* cancel) {
   const double t0 = now_seconds();
   Status st;
   if (!prompt_.empty()) {
-    st = s_.eval(prompt_.data(), prompt_.size(), s_.logits_.data(), cancel);
+    st = eval_next(prompt_.data(), prompt_.size(), cancel);
   } else {
     // Continue from the session: recompute the logits of its last token.
     const int32_t last = s_.history_.back();
     s_.n_past_ -= 1;
     s_.history_.pop_back();
-    st = s_.eval(&last, 1, s_.logits_.data(), cancel);
+    st = eval_next(&last, 1, cancel);
   }
   if (st.code() == StatusCode::kCancelled) return finish(FinishReason::kCancelled);
   MISTRALRS_RETURN_IF_ERROR(st);
@@ -60,9 +61,14 @@ Expected<bool> TextGeneration::prefill(const std::atomic<bool>* cancel) {
 
 Expected<bool> TextGeneration::decode_one(const std::atomic<bool>* cancel) {
   if (cancel && cancel->load()) return finish(FinishReason::kCancelled);
-  auto sampled = chain_->sample(s_.logits_.data(), s_.logits_.size());
-  if (!sampled) return sampled.status();
-  const int32_t token = sampled.value();
+  int32_t token = next_;
+  if (device_greedy_) {
+    if (token < 0) return invalid_argument("every token's logit is -inf (or NaN): nothing to sample");
+  } else {
+    auto sampled = chain_->sample(s_.logits_.data(), s_.logits_.size());
+    if (!sampled) return sampled.status();
+    token = sampled.value();
+  }
   MISTRALRS_RETURN_IF_ERROR(chain_->accept(token));
   const Tokenizer* tok = s_.model_.tokenizer.get();
   const int32_t eos = tok ? tok->eos_id() : -1;
@@ -77,11 +83,16 @@ Expected<bool> TextGeneration::decode_one(const std::atomic<bool>* cancel) {
   if (s_.n_past_ >= s_.context_length_) return finish(FinishReason::kContextFull);
   // The token joins the session (so a later request continues after it), then its logits
   // are ready for the next step.
-  Status st = s_.eval(&token, 1, s_.logits_.data(), cancel);
+  Status st = eval_next(&token, 1, cancel);
   if (st.code() == StatusCode::kCancelled) return finish(FinishReason::kCancelled);
   MISTRALRS_RETURN_IF_ERROR(st);
   if (stats_->generated_tokens == p_.max_tokens) return finish(FinishReason::kMaxTokens);
   return false;
+}
+
+Status TextGeneration::eval_next(const int32_t* tokens, size_t n, const std::atomic<bool>* cancel) {
+  if (device_greedy_) return s_.eval_argmax(tokens, n, &next_, cancel);
+  return s_.eval(tokens, n, s_.logits_.data(), cancel);
 }
 
 bool TextGeneration::finish(FinishReason reason) {

@@ -29,6 +29,8 @@ class TextGeneration final : public PipelineRun {
   TextGeneration(TextSession& s, const GenerateParams& p) : s_(s), p_(p), stops_(p.stop_strings) {}
   Expected<bool> prefill(const std::atomic<bool>* cancel);
   Expected<bool> decode_one(const std::atomic<bool>* cancel);
+  // s_.eval of `n` tokens that leaves the next token's logits (or, device_greedy_, its id).
+  Status eval_next(const int32_t* tokens, size_t n, const std::atomic<bool>* cancel);
   bool finish(FinishReason reason);
 
   TextSession& s_;
@@ -40,6 +42,10 @@ class TextGeneration final : public PipelineRun {
   StopStringFilter stops_;
   GenerationStats local_stats_;
   GenerationStats* stats_ = &local_stats_;
+  // A CUDA session with a plain greedy chain: the argmax is taken on the device and only
+  // the id comes back (next_); other chains copy the logits row back for the CPU sampler.
+  bool device_greedy_ = false;
+  int32_t next_ = -1;
   bool prefilled_ = false;
   bool done_ = false;
   FinishReason reason_ = FinishReason::kMaxTokens;

@@ -1,12 +1,27 @@
 #include "pipeline/text_model.h"
 
 #include "formats/gguf.h"
+#include "pipeline/device_option.h"
 #include "tokenizer/gguf_vocab.h"
 
 namespace mistralrs {
 
-Expected<std::unique_ptr<TextModel>> TextModel::load(const std::string& path, const CacheOptions& cache) {
-  auto m = LlamaModel::load(path);
+namespace {
+
+// Before reading any weight: the device must exist and the options must suit it.
+Status check_load_device(const Device& device, const CacheOptions& cache) {
+  MISTRALRS_RETURN_IF_ERROR(check_device_usable(device));
+  if (device.is_cuda() && cache.prefix_cache)
+    return unsupported("prefix caching is CPU-only for now; turn it off to load on " + device.to_string());
+  return Status::ok();
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<TextModel>> TextModel::load(const std::string& path, const CacheOptions& cache,
+                                                     Device device) {
+  MISTRALRS_RETURN_IF_ERROR(check_load_device(device, cache));
+  auto m = LlamaModel::load(path, device);
   if (!m) return m.status();
   auto tm = std::make_unique<TextModel>();
   tm->model = std::move(m.value());
@@ -17,12 +32,14 @@ Expected<std::unique_ptr<TextModel>> TextModel::load(const std::string& path, co
   return tm;
 }
 
-Expected<std::unique_ptr<TextModel>> TextModel::from_gguf(std::unique_ptr<GgufFile> gguf, const CacheOptions& cache) {
+Expected<std::unique_ptr<TextModel>> TextModel::from_gguf(std::unique_ptr<GgufFile> gguf, const CacheOptions& cache,
+                                                          Device device) {
   if (!gguf) return invalid_argument("from_gguf: no GGUF");
+  MISTRALRS_RETURN_IF_ERROR(check_load_device(device, cache));
   auto tok = tokenizer_from_gguf(*gguf);  // before the decoder takes the file
   if (!tok) return tok.status();
   const std::string origin = gguf->origin();
-  auto m = LlamaModel::from_gguf(std::move(gguf));
+  auto m = LlamaModel::from_gguf(std::move(gguf), device);
   if (!m) return m.status();
   auto tm = std::make_unique<TextModel>();
   tm->model = std::move(m.value());

@@ -27,12 +27,18 @@ struct TextModel final : Pipeline {
   std::unique_ptr<KvBlockPool> kv_pool;
   std::unique_ptr<PrefixBlockCache> prefix_cache;  // null when prefix caching is off
 
-  // Loads the decoder and, from the same path, the tokenizer if there is one.
-  static Expected<std::unique_ptr<TextModel>> load(const std::string& path, const CacheOptions& cache = {});
+  // Loads the decoder and, from the same path, the tokenizer if there is one. On a CUDA
+  // `device` the weights and every session's KV cache live in device memory (the device is
+  // checked first: unsupported / invalid-argument when it is not there); prefix caching is
+  // CPU-only for now (unsupported with a CUDA device).
+  static Expected<std::unique_ptr<TextModel>> load(const std::string& path, const CacheOptions& cache = {},
+                                                   Device device = Device::cpu());
   // From a parsed GGUF held in memory (copied buffer, bytes read through callbacks): the
   // decoder and the tokenizer in its metadata.
   static Expected<std::unique_ptr<TextModel>> from_gguf(std::unique_ptr<GgufFile> gguf,
-                                                        const CacheOptions& cache = {});
+                                                        const CacheOptions& cache = {},
+                                                        Device device = Device::cpu());
+  Device device() const { return model->device(); }
 
   // KvCache, or PrefixCache when prefix caching is on.
   CacheStrategy cache_strategy() const;

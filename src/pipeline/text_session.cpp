@@ -7,9 +7,18 @@
 
 namespace mistralrs {
 
+bool samples_raw_argmax(const SamplerParams& p) {
+  // Temperature 0 keeps the top logit and 1 changes nothing; another temperature could
+  // round two close logits to a tie, so only these two qualify.
+  return p.greedy && p.mirostat == 0 && p.logit_bias.empty() && !p.penalties_enabled() && !p.dry.enabled() &&
+         (p.temperature == 0.0f || p.temperature == 1.0f) && p.dynatemp_range == 0.0f && p.top_k <= 0 &&
+         p.top_p >= 1.0f && p.min_p <= 0.0f && p.typical_p >= 1.0f && p.top_n_sigma <= 0.0f &&
+         p.xtc_probability <= 0.0f;
+}
+
 Expected<std::unique_ptr<TextSession>> TextSession::create(const TextModel& model, ThreadPool* pool,
                                                            int64_t context_length, int64_t prefill_chunk,
-                                                           bool exact_block_weights) {
+                                                           bool exact_block_weights, bool use_cuda_graph) {
   const LlamaModel& m = *model.model;
   if (context_length < 0) return invalid_argument("context_length must be >= 0");
   if (prefill_chunk < 0) return invalid_argument("prefill chunk size must be >= 0");
@@ -19,6 +28,12 @@ Expected<std::unique_ptr<TextSession>> TextSession::create(const TextModel& mode
   auto s = std::unique_ptr<TextSession>(new TextSession(model, pool));
   s->ctx_.exact_block_weights = exact_block_weights;
   const ModelConfigMetadata meta = m.metadata();
+  if (m.device().is_cuda()) {
+    s->context_length_ = context_length;
+    MISTRALRS_RETURN_IF_ERROR(s->create_device_state(meta, prefill_chunk, use_cuda_graph));
+    s->logits_.resize(static_cast<size_t>(m.config().vocab_size));
+    return s;
+  }
   auto spec = kv_cache_spec(meta.cache_strategy);
   if (!spec) return spec.status();
   // Sliding window W: queries see keys less than W positions back, and one step adds at most
@@ -42,6 +57,32 @@ Expected<std::unique_ptr<TextSession>> TextSession::create(const TextModel& mode
   s->ws_ = std::move(ws.value());
   s->logits_.resize(static_cast<size_t>(m.config().vocab_size));
   return s;
+}
+
+Status TextSession::create_device_state(const ModelConfigMetadata& meta, int64_t prefill_chunk, bool use_graph) {
+  const LlamaModel& m = *model_.model;
+  auto spec = kv_cache_spec(meta.cache_strategy);
+  if (!spec) return spec.status();
+  KvCache device_spec = *spec.value();
+  device_spec.dtype = m.kv_dtype();
+  const int64_t rows = context_length_;
+  if (model_.kv_pool) {
+    // Charged before allocating (the same bytes KvStore::bytes() will report), so a budget
+    // refusal costs no device memory.
+    int64_t width = 0;
+    for (const KvLayerShape& l : device_spec.layers) width += l.n_kv_heads * l.head_dim;
+    const int64_t bytes = 2 * rows * dtype_bytes(device_spec.dtype, width);
+    MISTRALRS_RETURN_IF_ERROR(model_.kv_pool->reserve(
+        bytes, "a session's KV buffer of " + std::to_string(rows) + " tokens on " + m.device().to_string()));
+    reserved_bytes_ = bytes;
+  }
+  auto kv = KvStore::create(device_spec, rows, m.device());
+  if (!kv) return kv.status();
+  kv_ = std::move(kv.value());
+  auto runner = LlamaCudaRunner::create(m, prefill_chunk, use_graph);
+  if (!runner) return runner.status();
+  runner_ = std::move(runner.value());
+  return Status::ok();
 }
 
 TextSession::~TextSession() {
@@ -86,7 +127,41 @@ Status TextSession::check_tokens(const int32_t* tokens, size_t n) const {
   return Status::ok();
 }
 
+Status TextSession::eval_device(const int32_t* tokens, size_t n, float* logits, int32_t* next_token,
+                                const std::atomic<bool>* cancel) {
+  MISTRALRS_RETURN_IF_ERROR(check_tokens(tokens, n));
+  if (n == 0) return invalid_argument("eval needs at least one token");
+  const int64_t max_chunk = runner_->max_tokens();
+  int64_t pos = n_past_;
+  size_t done = 0;
+  while (done < n) {
+    // Chunk boundaries at multiples of the chunk size, as on the CPU.
+    const int64_t chunk_end = (pos / max_chunk + 1) * max_chunk;
+    const size_t chunk = std::min(n - done, static_cast<size_t>(chunk_end - pos));
+    const bool last = done + chunk == n;
+    MISTRALRS_RETURN_IF_ERROR(runner_->forward(ctx_, tokens + done, static_cast<int64_t>(chunk), pos, kv_,
+                                               last ? logits : nullptr, last ? next_token : nullptr, cancel));
+    pos += static_cast<int64_t>(chunk);
+    done += chunk;
+  }
+  n_past_ = pos;
+  history_.insert(history_.end(), tokens, tokens + n);
+  if (warn_ && !warned_ && !runner_->graph_note().empty()) {
+    warned_ = true;
+    warn_(runner_->graph_note());
+  }
+  return Status::ok();
+}
+
+Status TextSession::eval_argmax(const int32_t* tokens, size_t n, int32_t* next_token,
+                                const std::atomic<bool>* cancel) {
+  if (!runner_) return invalid_argument("eval_argmax: the session is not on a CUDA device");
+  if (!next_token) return invalid_argument("eval_argmax: next_token is NULL");
+  return eval_device(tokens, n, nullptr, next_token, cancel);
+}
+
 Status TextSession::eval(const int32_t* tokens, size_t n, float* logits, const std::atomic<bool>* cancel) {
+  if (runner_) return eval_device(tokens, n, logits, nullptr, cancel);
   MISTRALRS_RETURN_IF_ERROR(check_tokens(tokens, n));
   if (n == 0) return invalid_argument("eval needs at least one token");
   int64_t pos = n_past_;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cache/kv_cache.h"
+#include "models/llama/llama_cuda_runner.h"
 #include "pipeline/text_model.h"
 #include "sampling/sampler_params.h"
 
@@ -49,13 +50,21 @@ struct GenerationStats {
   double generate_seconds = 0.0;
 };
 
+// True when `p` picks the argmax of the raw logits (greedy, no stage that moves or drops
+// the top logit), so a session on a device can sample there and copy back only the id.
+bool samples_raw_argmax(const SamplerParams& p);
+
 class TextSession {
  public:
   // context_length 0 = the model's max_position_embeddings. exact_block_weights: see
   // OpContext (f32 arithmetic on dequantized weights instead of 8-bit activations).
+  // On a CUDA model the KV cache (the model's kv_dtype(), context_length rows, also for a
+  // sliding-window model) and the step workspace are device memory; out of device memory
+  // is kOutOfMemory. use_cuda_graph = false keeps every decode step eager.
   static Expected<std::unique_ptr<TextSession>> create(const TextModel& model, ThreadPool* pool,
                                                        int64_t context_length, int64_t prefill_chunk,
-                                                       bool exact_block_weights = false);
+                                                       bool exact_block_weights = false,
+                                                       bool use_cuda_graph = true);
 
   ~TextSession();  // returns the KV buffer's bytes to the model's budget
   TextSession(const TextSession&) = delete;
@@ -75,6 +84,16 @@ class TextSession {
   // last token, whose logits are needed) and computes only the rest; afterwards it
   // publishes its full blocks.
   Status eval(const int32_t* tokens, size_t n, float* logits, const std::atomic<bool>* cancel = nullptr);
+  // As eval, on a CUDA session only: *next_token = the argmax of the last position's logits,
+  // computed on the device (-1 when every logit is -inf); the logits stay there.
+  Status eval_argmax(const int32_t* tokens, size_t n, int32_t* next_token,
+                     const std::atomic<bool>* cancel = nullptr);
+  bool on_device() const { return runner_ != nullptr; }
+  // Whether decode steps replay a CUDA graph now, and why not when capture failed.
+  bool cuda_graph_active() const { return runner_ && runner_->graph_ready(); }
+  std::string cuda_graph_note() const { return runner_ ? runner_->graph_note() : std::string(); }
+  // Called once with a message when something falls back (CUDA graph capture failed).
+  void set_warning_sink(std::function<void(const std::string&)> sink) { warn_ = std::move(sink); }
 
   // Evaluates `prompt` after what the session holds, then generates.
   Expected<FinishReason> generate(const std::vector<int32_t>& prompt, const GenerateParams& params,
@@ -87,6 +106,11 @@ class TextSession {
   Status check_tokens(const int32_t* tokens, size_t n) const;
   void publish_blocks();
   void drop_rows(int64_t new_base, int64_t end);  // keeps positions [new_base, end)
+  Status create_device_state(const ModelConfigMetadata& meta, int64_t prefill_chunk, bool use_graph);
+  // eval on the device: no prefix cache (off on CUDA) and no dropped rows (the buffer holds
+  // the whole context).
+  Status eval_device(const int32_t* tokens, size_t n, float* logits, int32_t* next_token,
+                     const std::atomic<bool>* cancel);
 
   const TextModel& model_;
   OpContext ctx_;
@@ -101,6 +125,9 @@ class TextSession {
   int64_t published_blocks_ = 0;  // leading full blocks already offered to the prefix cache
   std::vector<int32_t> history_;
   std::vector<float> logits_;
+  std::unique_ptr<LlamaCudaRunner> runner_;  // CUDA models only
+  std::function<void(const std::string&)> warn_;
+  bool warned_ = false;
 };
 
 }  // namespace mistralrs

@@ -47,6 +47,7 @@ static void sweep_model_and_tokenizer(void) {
   ERR(mistralrs_model_options_create(NULL));
   mistralrs_model_options_free(NULL);
   ERR(mistralrs_model_options_set_kv_budget(NULL, 0));
+  ERR(mistralrs_model_options_set_device(NULL, "cpu"));
   ERR(mistralrs_model_options_set_prefix_cache(NULL, 1));
   ERR(mistralrs_model_load(NULL, "x.gguf", NULL, &model));
   check(model == NULL, "model stays NULL", __LINE__);

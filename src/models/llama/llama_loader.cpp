@@ -16,7 +16,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-Expected<std::unique_ptr<LlamaModel>> LlamaModel::load(const std::string& path) {
+Expected<std::unique_ptr<LlamaModel>> LlamaModel::load(const std::string& path, Device device) {
   std::error_code ec;
   auto model = std::unique_ptr<LlamaModel>(new LlamaModel());
   WeightLayout layout;
@@ -33,7 +33,7 @@ Expected<std::unique_ptr<LlamaModel>> LlamaModel::load(const std::string& path) 
       return unsupported("'" + path + "': expected an HF model directory or a .gguf file");
     auto g = GgufFile::open(path);
     if (!g) return g.status();
-    return from_gguf(std::move(g.value()));
+    return from_gguf(std::move(g.value()), device);
   } else {
     return io_error("'" + path + "' does not exist");
   }
@@ -41,10 +41,11 @@ Expected<std::unique_ptr<LlamaModel>> LlamaModel::load(const std::string& path) 
   auto w = load_llama_weights(*model->source_, model->config_, layout);
   if (!w) return w.status();
   model->weights_ = std::move(w.value());
+  if (!device.is_cpu()) MISTRALRS_RETURN_IF_ERROR(model->move_to(device));
   return model;
 }
 
-Expected<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::unique_ptr<GgufFile> gguf) {
+Expected<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::unique_ptr<GgufFile> gguf, Device device) {
   if (!gguf) return invalid_argument("from_gguf: no GGUF");
   auto model = std::unique_ptr<LlamaModel>(new LlamaModel());
   auto cfg = model_config_from_gguf(*gguf);
@@ -56,6 +57,7 @@ Expected<std::unique_ptr<LlamaModel>> LlamaModel::from_gguf(std::unique_ptr<Gguf
   auto w = load_llama_weights(*model->source_, model->config_, WeightLayout::kGguf);
   if (!w) return w.status();
   model->weights_ = std::move(w.value());
+  if (!device.is_cpu()) MISTRALRS_RETURN_IF_ERROR(model->move_to(device));
   return model;
 }
 

@@ -1,6 +1,9 @@
 // The Llama / Mistral decoder: embedding, per layer RMSNorm -> grouped-query attention with
 // RoPE (sliding window where configured) -> residual -> RMSNorm -> SwiGLU MLP -> residual,
 // then the final norm and the LM head. Activations f32; weights in their file dtype.
+// On the CPU, forward() below runs a step; a model loaded on a CUDA device keeps every
+// weight in device memory and its sessions run steps through LlamaCudaRunner
+// (llama_cuda_runner.h) instead.
 #pragma once
 #include <atomic>
 #include <memory>
@@ -25,14 +28,22 @@ struct LlamaWorkspace {
 
 class LlamaModel {
  public:
-  // `path`: an HF model directory (config.json + safetensors) or a .gguf file.
-  static Expected<std::unique_ptr<LlamaModel>> load(const std::string& path);
+  // `path`: an HF model directory (config.json + safetensors) or a .gguf file. On a CUDA
+  // `device` every weight is copied into device memory in its file dtype and the file is
+  // released; out of device memory is kOutOfMemory naming the tensor, with nothing left
+  // allocated.
+  static Expected<std::unique_ptr<LlamaModel>> load(const std::string& path, Device device = Device::cpu());
   // From a parsed GGUF (a file, a copied memory buffer or bytes read through callbacks);
-  // the model keeps `gguf`, whose storage the weights view.
-  static Expected<std::unique_ptr<LlamaModel>> from_gguf(std::unique_ptr<GgufFile> gguf);
+  // on the CPU the model keeps `gguf`, whose storage the weights view.
+  static Expected<std::unique_ptr<LlamaModel>> from_gguf(std::unique_ptr<GgufFile> gguf,
+                                                         Device device = Device::cpu());
 
   const ModelConfig& config() const { return config_; }
   const LlamaWeights& weights() const { return weights_; }
+  Device device() const { return device_; }
+  // Element type of the KV cache its sessions keep: f32 on the CPU; on CUDA bf16 when the
+  // projections are bf16 (an HF bf16 checkpoint), else f16 (the attention kernels' types).
+  DType kv_dtype() const;
   // KvCache with one entry per layer (the window on every layer of a sliding-window model).
   ModelConfigMetadata metadata() const;
   // Bytes of weights read for one decode step (every matrix once, one embedding row).
@@ -53,9 +64,13 @@ class LlamaModel {
                          const KvStore& kv, LlamaWorkspace& ws) const;
   Status mlp_block(const OpContext& ctx, size_t layer, int64_t n, LlamaWorkspace& ws) const;
 
+  // Replaces the host weights by device copies and drops the file (CUDA only).
+  Status move_to(Device device);
+
   ModelConfig config_;
-  std::unique_ptr<WeightSource> source_;  // owns the mappings the weights view
+  std::unique_ptr<WeightSource> source_;  // owns the mappings the CPU weights view; null on CUDA
   LlamaWeights weights_;
+  Device device_;
 };
 
 }  // namespace mistralrs

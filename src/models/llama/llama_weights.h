@@ -37,6 +37,11 @@ struct LlamaWeights {
 Expected<LlamaWeights> load_llama_weights(const WeightSource& source, const ModelConfig& config,
                                           WeightLayout layout);
 
+// Copies of every tensor of `host` in `device`'s memory, dtypes kept (norms stay f32); a
+// tied LM head shares the embedding's copy and inv_freq stays on the host (rope takes it by
+// value). kOutOfMemory names the tensor that did not fit; what was copied is freed.
+Expected<LlamaWeights> upload_llama_weights(const LlamaWeights& host, Device device);
+
 // theta^(-2i/dim) with the config's rope scaling (linear or llama3) applied, as transformers
 // computes it (float32 arithmetic). `file_factors` (GGUF rope_freqs.weight), when given,
 // divides the plain frequencies instead.
