@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -86,6 +87,8 @@ struct ModelCase {
   DType weights;
   double nmse_bound;
 };
+// Printed by name, so ctest's test names (which carry GetParam()) stay the same per build.
+void PrintTo(const ModelCase& c, std::ostream* os) { *os << c.name; }
 const ModelCase kCases[] = {{"f32", DType::kF32, 1e-6},    {"f16", DType::kF16, 1e-6},
                             {"bf16", DType::kBF16, 1e-4},  {"q8_0", DType::kQ8_0, 1e-3},
                             {"q4_0", DType::kQ4_0, 1e-3}};

@@ -64,6 +64,21 @@ Status check_kv_layout(const char* op, const TensorView& k, const TensorView& v)
   return Status::ok();
 }
 
+// The prefill kernel loads q rows in 16 bytes and stores out in pairs of elements.
+Status check_q_out_layout(const char* op, const TensorView& q, const TensorView& out) {
+  if (q.numel() == 0) return Status::ok();
+  const bool q_ok = reinterpret_cast<uintptr_t>(q.data) % 16 == 0 && stride_of(q, 0) % 8 == 0 &&
+                    stride_of(q, 1) % 8 == 0;
+  const uintptr_t out_align = out.dtype == DType::kF32 ? 8 : 4;
+  const bool out_ok = reinterpret_cast<uintptr_t>(out.data) % out_align == 0 &&
+                      stride_of(out, 0) % 2 == 0 && stride_of(out, 1) % 2 == 0;
+  if (q_ok && out_ok) return Status::ok();
+  return unsupported(std::string(op) + ": on CUDA q rows must start on 16 bytes (base 16-byte "
+                     "aligned, strides multiples of 8 elements) and out rows on pairs of elements "
+                     "(even strides); q " + op_checks::describe_layout(q) + ", out " +
+                     op_checks::describe_layout(out));
+}
+
 kernels::AttnArgs base_args(kernels::AttnType type, const TensorView& q, const TensorView& out,
                             float scale) {
   kernels::AttnArgs a;
@@ -122,6 +137,7 @@ Status attention(const OpContext& ctx, const TensorView& q, const TensorView& k,
                             ", k " + k.describe() + ", v " + v.describe());
   MISTRALRS_RETURN_IF_ERROR(check_out_and_dim(kOp, q, out));
   MISTRALRS_RETURN_IF_ERROR(check_kv_layout(kOp, k, v));
+  MISTRALRS_RETURN_IF_ERROR(check_q_out_layout(kOp, q, out));
   if (q.dim(1) > INT32_MAX || k.dim(1) > INT32_MAX)
     return unsupported("attention: too many heads for CUDA: " + q.describe());
   if (q.numel() == 0) return Status::ok();
@@ -147,6 +163,7 @@ Status cached_attention(const OpContext& ctx, const TensorView& q, const KvCache
                             ", cache.k " + cache.k.describe());
   MISTRALRS_RETURN_IF_ERROR(check_out_and_dim(kOp, q, out));
   MISTRALRS_RETURN_IF_ERROR(check_kv_layout(kOp, cache.k, cache.v));
+  MISTRALRS_RETURN_IF_ERROR(check_q_out_layout(kOp, q, out));
   const bool paged = cache.block_table.data != nullptr;
   const int64_t block_size = cache.k.dim(1);
   int64_t flat_row_stride = 0;
