@@ -12,9 +12,9 @@
 
 namespace mistralrs {
 
-// A zero-filled contiguous tensor on `device`. Unlike Tensor::empty, an allocation that does
-// not fit in device memory is kOutOfMemory (not kCuda), with a message naming `what`, the
-// bytes and the device; nothing stays allocated. Used for device weights and KV buffers.
+// Tensor::empty with `what` (the tensor's role) in front of any error message: a device
+// allocation that does not fit is kOutOfMemory naming `what`, the bytes and the device, and
+// nothing stays allocated. Used for device weights, KV buffers and workspaces.
 Expected<Tensor> empty_on_device(Shape shape, DType dtype, Device device, const std::string& what);
 
 class KvStore {

@@ -132,11 +132,19 @@ Expected<Tensor> Tensor::empty(Shape shape, DType dtype, Device device) {
   } else {
 #ifdef MISTRALRS_HAS_CUDA
     void* p = nullptr;
-    int err = kernels::cuda_malloc(&p, bytes, device.index);
-    if (err != 0)
-      return cuda_error("cudaMalloc of " + std::to_string(bytes) + " bytes on " +
-                        device.to_string() + ": " + kernels::cuda_error_string(err));
-    storage = std::make_shared<CudaStorage>(p, bytes, device.index);
+    const int err = kernels::cuda_malloc(&p, bytes, device.index);
+    if (err != 0) {
+      kernels::cuda_clear_last_error();  // an allocation failure is not sticky; leave no trace
+      const std::string where = std::to_string(bytes) + " bytes on " + device.to_string();
+      if (kernels::cuda_is_out_of_memory(err)) return out_of_memory("out of device memory for " + where);
+      return cuda_error("cudaMalloc of " + where + ": " + kernels::cuda_error_string(err));
+    }
+    try {
+      storage = std::make_shared<CudaStorage>(p, bytes, device.index);
+    } catch (...) {
+      kernels::cuda_free(p);
+      return out_of_memory("cannot allocate the storage header");
+    }
 #else
     return unsupported("this build of libmistralrs has no CUDA support");
 #endif

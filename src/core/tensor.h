@@ -95,7 +95,8 @@ constexpr size_t kTensorAlignment = 64;
 class Tensor {
  public:
   Tensor() = default;
-  // Allocates a contiguous, zero-filled tensor on `device`.
+  // Allocates a contiguous, zero-filled tensor on `device`. Device memory that does not fit
+  // is kOutOfMemory (other CUDA failures kCuda), with the CUDA error cleared.
   static Expected<Tensor> empty(Shape shape, DType dtype, Device device = Device::cpu());
   // Wraps existing storage; `offset` bytes into it. The caller checks the span fits.
   static Tensor from_storage(std::shared_ptr<Storage> storage, size_t offset, Shape shape,

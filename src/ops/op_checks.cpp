@@ -83,7 +83,10 @@ Status output_view(const char* op, const char* name, const TensorView& t) {
   int n = 0;
   for (int d = 0; d + 1 < t.rank(); ++d)
     if (t.dim(d) > 1) lead[static_cast<size_t>(n++)] = {t.strides[static_cast<size_t>(d)], t.dim(d)};
-  std::sort(lead.begin(), lead.begin() + n);
+  // Insertion sort of at most 3 entries (std::sort here trips GCC 12's -Warray-bounds).
+  for (int i = 1; i < n; ++i)
+    for (int j = i; j > 0 && lead[static_cast<size_t>(j)] < lead[static_cast<size_t>(j - 1)]; --j)
+      std::swap(lead[static_cast<size_t>(j)], lead[static_cast<size_t>(j - 1)]);
   int64_t covered = t.dim(-1);
   for (int i = 0; i < n; ++i) {
     auto [stride, size] = lead[static_cast<size_t>(i)];
