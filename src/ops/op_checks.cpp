@@ -1,6 +1,5 @@
 #include "ops/op_checks.h"
 
-#include <algorithm>
 #include <array>
 #include <utility>
 
