@@ -38,10 +38,11 @@ int matmul_decode(const MatmulLaunch& a, void* stream);
 
 // The compute-bound path: f32 w by cuBLAS SGEMM (f32 math, no TF32); f16/bf16 w by
 // cuBLASLt after casting x to w's type; block formats by dequantizing w to f16 and
-// cuBLASLt. Temporaries come from cudaMallocAsync/cudaFreeAsync on the stream. Handles
-// and workspace are cached per host thread and device (created on the first call, which
-// therefore must not be inside a CUDA graph capture). A layout for which cuBLASLt has no
-// kernel (its heuristic finds none, e.g. f16 rows of odd length) runs matmul_decode.
+// cuBLASLt. Temporaries and the 32 MB cuBLASLt workspace come from one cudaMallocAsync /
+// cudaFreeAsync per call on the stream. cuBLASLt handles are cached per host thread and
+// device (created on the first call, which therefore must not be inside a CUDA graph
+// capture). A layout for which cuBLASLt has no kernel (its heuristic finds none, e.g.
+// f16 rows of odd length) runs matmul_decode.
 int matmul_prefill(const MatmulLaunch& a, void* stream, int* detail);
 
 // Dispatches on m: matmul_decode for m <= kDecodeMaxRows (or k == 0), else matmul_prefill.

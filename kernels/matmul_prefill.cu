@@ -169,7 +169,8 @@ cublasStatus_t run_lt(const LtOperands& o, void* workspace, size_t ws_bytes, cud
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
   MRS_LT_CHECK(cublasLtMatmulAlgoGetHeuristic(h, d.op, d.a, d.b, d.c, d.c, d.pref, 1, &result, &found));
-  if (found < 1) return CUBLAS_STATUS_NOT_SUPPORTED;
+  // A returned result is usable only when its own state says so (cublasLt.h).
+  if (found < 1 || result.state != CUBLAS_STATUS_SUCCESS) return CUBLAS_STATUS_NOT_SUPPORTED;
   const float alpha = 1.0f, beta = 0.0f;
   return cublasLtMatmul(h, d.op, &alpha, o.a, d.a, o.b, d.b, &beta, o.c, d.c, o.c, d.c, &result.algo, workspace,
                         ws_bytes, stream);
@@ -200,7 +201,12 @@ int prefill_body(const MatmulLaunch& l, cudaStream_t s, int* detail) {
   const size_t w16_bytes = is_block ? round_up(static_cast<size_t>(l.n * l.k) * 2, 256) : 0;
   uint8_t* tmp = nullptr;
   cudaError_t e = cudaMallocAsync(reinterpret_cast<void**>(&tmp), x16_bytes + w16_bytes + kWorkspaceBytes, s);
-  if (e != cudaSuccess) return static_cast<int>(e);
+  if (e != cudaSuccess) {
+    // The runtime also records a failed call as this thread's last error; an out-of-memory
+    // here is not sticky, so clear it or the next launch check anywhere reports it again.
+    (void)cudaGetLastError();
+    return static_cast<int>(e);
+  }
   void* x16 = tmp;
   uint16_t* w16 = reinterpret_cast<uint16_t*>(tmp + x16_bytes);
   void* workspace = tmp + x16_bytes + w16_bytes;

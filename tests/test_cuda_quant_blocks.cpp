@@ -189,12 +189,15 @@ TEST(CudaQuantBlocks, DecodeStagingCopiesEveryChunkInBounds) {
               for (int p = 0; p < pieces; ++p) {
                 const uintptr_t src = a0 + 16 * static_cast<uintptr_t>(p);
                 if (q::piece_inside(src, lo, hi)) {
+                  ASSERT_TRUE(src >= lo && src + 16 <= hi) << "16-byte piece outside the tensor";
                   std::memcpy(&buf[static_cast<size_t>(16 * p)], reinterpret_cast<const void*>(src), 16);
                   continue;
                 }
                 for (int b = 0; b < 16; b += 2)
-                  if (q::word_inside(src + b, lo, hi))
+                  if (q::word_inside(src + b, lo, hi)) {
+                    ASSERT_TRUE(src + b >= lo && src + b + 2 <= hi) << "2-byte word outside the tensor";
                     std::memcpy(&buf[static_cast<size_t>(16 * p + b)], reinterpret_cast<const void*>(src + b), 2);
+                  }
               }
               const size_t off = s0 & 15;
               ASSERT_EQ(0, std::memcmp(&buf[off], reinterpret_cast<const void*>(s0), s1 - s0))

@@ -81,7 +81,9 @@ Status add(const OpContext& ctx, const TensorView& a, const TensorView& b, const
 Status mul(const OpContext& ctx, const TensorView& a, const TensorView& b, const TensorView& y);
 
 // y[t, :] = table[ids[t], :] as f32. table: [vocab, dim], any matmul weight dtype;
-// ids: i32 [n_tokens]; an id outside [0, vocab) is an invalid-argument error.
+// ids: i32 [n_tokens]; an id outside [0, vocab) is an invalid-argument error on the CPU.
+// On CUDA the ids are device memory (checking them would need a synchronising copy and
+// break CUDA graphs): such an id gives a row of zeros and nothing outside the table is read.
 Status embedding(const OpContext& ctx, const TensorView& table, const TensorView& ids,
                  const TensorView& y);
 
