@@ -239,7 +239,10 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const DecodeParams p) 
   for (int idx = threadIdx.x; idx < kRows * D; idx += kThreads) {
     const int r = idx / D, d = idx % D;
     const int64_t row = row0 + r;
-    if (row >= p.rows_total) continue;
+    // A row that saw no key in this split (m = -inf) gets combine weight 0 and its acc is
+    // never read: skip the write. Graph replays size the grid for the whole capacity, so
+    // most splits are empty while the context is short.
+    if (row >= p.rows_total || m_cta(r) == -INFINITY) continue;
     const int64_t slot = (kvh * p.rows_total + row) * n_splits + split;
     p.part_acc[slot * D + d] = acc_s[r][d];
   }
@@ -304,6 +307,7 @@ __global__ void __launch_bounds__(256) combine_kernel(const CombineParams p) {
   float o = 0.0f;
   for (int s = 0; s < p.n_splits; ++s) {
     const float w = w_s[s];
+    // Required, not only a saving: splits with m = -inf (w = 0) left their acc unwritten.
     if (w != 0.0f) o = fmaf(w, p.part_acc[(slot0 + s) * p.head_dim + d], o);
   }
   const int64_t i = row / p.group, h = kvh * static_cast<int64_t>(p.group) + row % p.group;
@@ -380,7 +384,10 @@ int attention_decode(const AttnArgs& a, void* stream) {
                                   : pick_kernel<__half>(a.head_dim, rows);
   int err = 0;
   const int capacity = device_capacity(kernel, &err);
-  if (err != 0) return err;
+  if (err != 0) {
+    cudaGetLastError();
+    return err;
+  }
   // About two waves of resident CTAs (the brief's "2+"); splits of at least kMinSplitLen
   // keys keep each CTA's fixed cost (q load, merges, partial write) small. Tune on the GPU.
   const int64_t max_keys = dm::max_keys_bound(a.q_position, a.n_q, a.kv.n_kv, a.sliding_window,
@@ -395,7 +402,10 @@ int attention_decode(const AttnArgs& a, void* stream) {
   cudaStream_t s = static_cast<cudaStream_t>(stream);
   void* buf = nullptr;
   cudaError_t e = cudaMallocAsync(&buf, bytes, s);
-  if (e != cudaSuccess) return static_cast<int>(e);
+  if (e != cudaSuccess) {
+    cudaGetLastError();  // not sticky: keep it from failing the caller's next launch check
+    return static_cast<int>(e);
+  }
 
   DecodeParams p{};
   p.q = a.q;

@@ -15,6 +15,12 @@ int cuda_device_count(int* count) {
   return static_cast<int>(e);
 }
 
+// The blocking copies and the memset below run on the legacy default stream, which does not
+// order against the non-blocking streams the sessions launch on (cuda_stream_create), and
+// cudaMemset and pageable host-to-device cudaMemcpy may return before the device has
+// finished (CUDA runtime "API synchronization behavior"). Both wait for their own work so
+// that a kernel on another stream never races them. (cuda_memcpy_d2d does not wait: its one
+// user, bench_cuda_ops, times back-to-back copies on the legacy stream.)
 int cuda_malloc(void** ptr, size_t bytes, int device) {
   *ptr = nullptr;
   cudaError_t e = cudaSetDevice(device);
@@ -22,6 +28,7 @@ int cuda_malloc(void** ptr, size_t bytes, int device) {
   e = cudaMalloc(ptr, bytes == 0 ? 1 : bytes);
   if (e != cudaSuccess) return static_cast<int>(e);
   e = cudaMemset(*ptr, 0, bytes);
+  if (e == cudaSuccess) e = cudaStreamSynchronize(cudaStreamLegacy);
   if (e != cudaSuccess) {
     cudaFree(*ptr);
     *ptr = nullptr;
@@ -32,7 +39,9 @@ int cuda_malloc(void** ptr, size_t bytes, int device) {
 int cuda_free(void* ptr) { return static_cast<int>(cudaFree(ptr)); }
 
 int cuda_memcpy_h2d(void* dst, const void* src, size_t bytes) {
-  return static_cast<int>(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+  cudaError_t e = cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice);
+  if (e == cudaSuccess) e = cudaStreamSynchronize(cudaStreamLegacy);
+  return static_cast<int>(e);
 }
 int cuda_memcpy_d2h(void* dst, const void* src, size_t bytes) {
   return static_cast<int>(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));

@@ -216,6 +216,22 @@ TEST(AttentionDecodeMath, MaskedStatesNeverMakeNan) {
   EXPECT_EQ(dm::combine_weight(-INFINITY, -INFINITY, 0.0f), 0.0f);
 }
 
+// The decode kernel leaves the acc of a split that saw no key (m = -inf) unwritten and the
+// combine reads acc only where the weight is non-zero: the weight of such a split must be
+// exactly 0 whatever the other splits hold. inv_l is at most 1 when some key is visible
+// (the largest key contributes exp2(0) = 1 to l), and 0 when none is.
+TEST(AttentionDecodeMath, EmptySplitsGetExactlyZeroWeight) {
+  for (float m_max : {-INFINITY, -1e30f, -3.0f, 0.0f, 100.0f, 1e30f})
+    for (float inv_l : {0.0f, 1e-30f, 0.5f, 1.0f}) {
+      const float w = dm::combine_weight(-INFINITY, m_max, inv_l);
+      EXPECT_EQ(w, 0.0f) << "m_max " << m_max << " inv_l " << inv_l;
+      EXPECT_FALSE(std::signbit(w) || std::isnan(w));
+    }
+  // A visible split's weight is non-zero unless it lies 126+ units (log2) below the max.
+  EXPECT_GT(dm::combine_weight(-100.0f, 0.0f, 1.0f), 0.0f);
+  EXPECT_EQ(dm::inv_or_zero(1.0f), 1.0f);
+}
+
 TEST(AttentionDecodeMath, KvOffsetFollowsTheLayout) {
   const int32_t table[] = {5, 2, 7, 0};
   KvLayout kv;

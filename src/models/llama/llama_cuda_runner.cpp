@@ -178,7 +178,10 @@ Status LlamaCudaRunner::try_capture(const OpContext& ctx, const KvStore& kv) {
   kernels::CudaGraph g;
   err = kernels::cuda_graph_end_capture(stream_, &g);  // always ends it, even after a failed op
   kernels::cuda_clear_last_error();
-  if (!st.is_ok()) return Status(st.code(), "an op failed during capture: " + st.message());
+  if (!st.is_ok()) {
+    kernels::cuda_graph_destroy(&g);  // a host-side refusal leaves a valid, partial graph
+    return Status(st.code(), "an op failed during capture: " + st.message());
+  }
   if (err != 0) return cuda_status("capturing the decode step (an op may not be capture-safe)", err);
   graph_ = g;
   graph_kv_ = kv.keys(0).data;
@@ -231,9 +234,11 @@ Status LlamaCudaRunner::forward(const OpContext& base, const int32_t* tokens, in
   scalars[1] = static_cast<int32_t>(pos + n);
   err = kernels::cuda_memcpy_h2d_async(ids_.as<void>(), pinned_, static_cast<size_t>(n) * sizeof(int32_t), stream_);
   if (err == 0) err = kernels::cuda_memcpy_h2d_async(scalars_.as<void>(), scalars, 2 * sizeof(int32_t), stream_);
-  if (err != 0) return cuda_status("copying token ids to the device", err);
   // A decode step is too short to interrupt; prefill chunks check `cancel` between layers.
-  Status st = n == 1 ? decode_step(ctx, kv) : enqueue_step(ctx, n, pos, kv, false, cancel);
+  // A failed copy still drains the stream below: the other copy may be reading pinned_.
+  Status st = err != 0  ? cuda_status("copying token ids to the device", err)
+              : n == 1 ? decode_step(ctx, kv)
+                       : enqueue_step(ctx, n, pos, kv, false, cancel);
   if (st.is_ok() && next_token)
     if ((err = kernels::cuda_memcpy_d2h_async(scalars + 2, scalars_.as<int32_t>() + 2, sizeof(int32_t), stream_)) != 0)
       st = cuda_status("copying the sampled token to the host", err);
@@ -244,6 +249,9 @@ Status LlamaCudaRunner::forward(const OpContext& base, const int32_t* tokens, in
   err = kernels::cuda_synchronize(stream_);
   if (st.is_ok() && err != 0) st = cuda_status("running the step", err);
   if (st.is_ok() && next_token) *next_token = scalars[2];
+  // A failed allocation or launch leaves a non-sticky error behind that the next step's first
+  // launch check would report as its own; a sticky one is not cleared by this.
+  if (!st.is_ok()) kernels::cuda_clear_last_error();
   return st;
 }
 

@@ -22,9 +22,12 @@ Expected<Tensor> upload(const Tensor& host, Device device, const std::string& na
   if (!t) return t.status();
 #ifdef MISTRALRS_HAS_CUDA
   const int err = kernels::cuda_memcpy_h2d(t.value().as<void>(), host.as<void>(), host.nbytes());
-  if (err != 0)
-    return cuda_error("copying weight '" + name + "' (" + std::to_string(host.nbytes()) + " bytes) to " +
-                      device.to_string() + ": " + kernels::cuda_error_string(err));
+  if (err != 0) {
+    kernels::cuda_clear_last_error();  // a non-sticky failure must not fail a later launch
+    const std::string msg = "copying weight '" + name + "' (" + std::to_string(host.nbytes()) + " bytes) to " +
+                            device.to_string() + ": " + kernels::cuda_error_string(err);
+    return kernels::cuda_is_out_of_memory(err) ? out_of_memory(msg) : cuda_error(msg);
+  }
 #endif
   return t;
 }

@@ -24,7 +24,9 @@ int64_t stride_of(const TensorView& t, int d) {
 
 Status launch_status(const char* op, const TensorView& t, int err) {
   if (err == 0) return Status::ok();
-  return cuda_error(std::string(op) + " on " + t.describe() + ": " + kernels::cuda_error_string(err));
+  const std::string msg = std::string(op) + " on " + t.describe() + ": " + kernels::cuda_error_string(err);
+  // The decode kernel's partials come from cudaMallocAsync: not fitting is out-of-memory.
+  return kernels::cuda_is_out_of_memory(err) ? out_of_memory(msg) : cuda_error(msg);
 }
 
 Expected<kernels::AttnType> attn_type(const char* op, const TensorView& q) {
