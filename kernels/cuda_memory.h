@@ -6,8 +6,12 @@
 namespace mistralrs::kernels {
 
 int cuda_device_count(int* count);        // 0 devices is success with *count = 0
-int cuda_malloc(void** ptr, size_t bytes, int device);  // zero-filled
+// Zero-filled; returns after the fill has completed (it runs on the legacy stream, which
+// the library's non-blocking session streams are not ordered after).
+int cuda_malloc(void** ptr, size_t bytes, int device);
 int cuda_free(void* ptr);
+// Synchronous copies on the legacy stream. h2d returns once the device holds the bytes;
+// d2h is not ordered after work on other streams: synchronise those first.
 int cuda_memcpy_h2d(void* dst, const void* src, size_t bytes);
 int cuda_memcpy_d2h(void* dst, const void* src, size_t bytes);
 int cuda_memcpy_d2d(void* dst, const void* src, size_t bytes);

@@ -185,11 +185,13 @@ Status LlamaCudaRunner::try_capture(const OpContext& ctx, const KvStore& kv) {
   if (err != 0) return cuda_status("capturing the decode step (an op may not be capture-safe)", err);
   graph_ = g;
   graph_kv_ = kv.keys(0).data;
+  graph_kv_capacity_ = kv.capacity();
   return Status::ok();
 }
 
 Status LlamaCudaRunner::decode_step(const OpContext& ctx, const KvStore& kv) {
-  if (graph_state_ == GraphState::kReady && graph_kv_ != kv.keys(0).data) {
+  if (graph_state_ == GraphState::kReady &&
+      (graph_kv_ != kv.keys(0).data || graph_kv_capacity_ != kv.capacity())) {
     kernels::cuda_graph_destroy(&graph_);  // a different buffer: capture again
     graph_state_ = GraphState::kNotTried;
   }

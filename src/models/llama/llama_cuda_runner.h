@@ -71,6 +71,7 @@ class LlamaCudaRunner {
   Tensor x_, h_, q_, k_, v_, q_cache_, attn_, gate_, up_, last_, logits_, ids_, scalars_;
   kernels::CudaGraph graph_;
   const void* graph_kv_ = nullptr;  // the KV buffer the graph was captured against
+  int64_t graph_kv_capacity_ = 0;    // and its capacity (grids are sized from it)
   GraphState graph_state_ = GraphState::kNotTried;
   int64_t eager_decode_steps_ = 0;
   std::string graph_note_;
