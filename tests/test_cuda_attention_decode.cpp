@@ -20,25 +20,17 @@
 
 #ifdef MISTRALRS_HAS_CUDA
 #include "attention.h"
+#include "common/cuda_test_util.h"
 #include "cuda_memory.h"
 #include "ops/cpu/reference.h"
 
 namespace mistralrs {
 namespace {
 
-std::string cuda_unavailable_reason() {
-  int n = 0;
-  const int err = kernels::cuda_device_count(&n);
-  if (err != 0) return std::string("CUDA device query failed: ") + kernels::cuda_error_string(err);
-  if (n == 0) return "no CUDA device present";
-  return "";
-}
-
 class CudaAttentionDecode : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string why = cuda_unavailable_reason();
-    if (!why.empty()) GTEST_SKIP() << why << "; the CUDA decode attention tests need a GPU";
+    MISTRALRS_SKIP_WITHOUT_CUDA("the CUDA decode attention tests");
   }
 };
 

@@ -14,24 +14,17 @@
 #include "ops/ops.h"
 
 #ifdef MISTRALRS_HAS_CUDA
+#include "common/cuda_test_util.h"
 #include "cuda_memory.h"
 #include "embedding.h"
 
 namespace mistralrs {
 namespace {
 
-std::string cuda_unavailable_reason() {
-  int n = 0;
-  const int err = kernels::cuda_device_count(&n);
-  if (err != 0) return std::string("CUDA device query failed: ") + kernels::cuda_error_string(err);
-  return n == 0 ? "no CUDA device present" : "";
-}
-
 class CudaEmbedding : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string why = cuda_unavailable_reason();
-    if (!why.empty()) GTEST_SKIP() << why << "; the CUDA embedding tests need a GPU";
+    MISTRALRS_SKIP_WITHOUT_CUDA("the CUDA embedding tests");
   }
 };
 

@@ -32,6 +32,7 @@
 #include "ops/ops.h"
 
 #ifdef MISTRALRS_HAS_CUDA
+#include "common/cuda_test_util.h"
 #include "cuda_memory.h"
 #include "matmul.h"
 #include "ops/cpu/reference_matmul.h"
@@ -39,18 +40,10 @@
 namespace mistralrs {
 namespace {
 
-std::string cuda_unavailable_reason() {
-  int n = 0;
-  const int err = kernels::cuda_device_count(&n);
-  if (err != 0) return std::string("CUDA device query failed: ") + kernels::cuda_error_string(err);
-  return n == 0 ? "no CUDA device present" : "";
-}
-
 class CudaMatmul : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string why = cuda_unavailable_reason();
-    if (!why.empty()) GTEST_SKIP() << why << "; the CUDA matmul tests need a GPU";
+    MISTRALRS_SKIP_WITHOUT_CUDA("the CUDA matmul tests");
   }
 };
 

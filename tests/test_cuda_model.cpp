@@ -23,20 +23,13 @@
 
 #ifdef MISTRALRS_HAS_CUDA
 #include "argmax.h"
+#include "common/cuda_test_util.h"
 #include "cuda_memory.h"
 
 namespace mistralrs {
 namespace {
 
 namespace w = testing;
-
-std::string cuda_unavailable_reason() {
-  int n = 0;
-  const int err = kernels::cuda_device_count(&n);
-  if (err != 0) return std::string("CUDA device query failed: ") + kernels::cuda_error_string(err);
-  if (n == 0) return "no CUDA device present";
-  return "";
-}
 
 // NMSE = sum((a - b)^2) / sum(b^2), b the CPU reference, in double.
 double nmse(const std::vector<float>& a, const std::vector<float>& b) {
@@ -171,8 +164,7 @@ std::vector<int32_t> prompt_tokens(size_t n) {
 class CudaModel : public ::testing::TestWithParam<ModelCase> {
  protected:
   void SetUp() override {
-    const std::string why = cuda_unavailable_reason();
-    if (!why.empty()) GTEST_SKIP() << why << "; the CUDA model tests need a GPU";
+    MISTRALRS_SKIP_WITHOUT_CUDA("the CUDA model tests");
   }
 };
 
@@ -276,8 +268,7 @@ INSTANTIATE_TEST_SUITE_P(Synthetic, CudaModel, ::testing::ValuesIn(kCases),
 class CudaModelMemory : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string why = cuda_unavailable_reason();
-    if (!why.empty()) GTEST_SKIP() << why << "; the CUDA model tests need a GPU";
+    MISTRALRS_SKIP_WITHOUT_CUDA("the CUDA model tests");
   }
 };
 

@@ -19,6 +19,7 @@
 #include "ops/ops.h"
 
 #ifdef MISTRALRS_HAS_CUDA
+#include "common/cuda_test_util.h"
 #include "cuda_memory.h"
 #include "ops/cpu/reference.h"
 #include "ops/cuda/cuda_ops.h"
@@ -26,20 +27,10 @@
 namespace mistralrs {
 namespace {
 
-// Empty when a device test can run here, else why not.
-std::string cuda_unavailable_reason() {
-  int n = 0;
-  const int err = kernels::cuda_device_count(&n);
-  if (err != 0) return std::string("CUDA device query failed: ") + kernels::cuda_error_string(err);
-  if (n == 0) return "no CUDA device present";
-  return "";
-}
-
 class CudaOps : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string why = cuda_unavailable_reason();
-    if (!why.empty()) GTEST_SKIP() << why << "; the CUDA op tests need a GPU";
+    MISTRALRS_SKIP_WITHOUT_CUDA("the CUDA op tests");
   }
   OpContext ctx_;  // default stream; the op layer's CUDA path ignores the pool
 };

@@ -17,6 +17,7 @@
 
 #ifdef MISTRALRS_HAS_CUDA
 #include "cast.h"
+#include "common/cuda_test_util.h"
 #include "cuda_memory.h"
 #include "layer_norm.h"
 #include "ops/cpu/reference.h"
@@ -26,19 +27,10 @@
 namespace mistralrs {
 namespace {
 
-std::string cuda_unavailable_reason() {
-  int n = 0;
-  const int err = kernels::cuda_device_count(&n);
-  if (err != 0) return std::string("CUDA device query failed: ") + kernels::cuda_error_string(err);
-  if (n == 0) return "no CUDA device present";
-  return "";
-}
-
 class CudaOpsMore : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string why = cuda_unavailable_reason();
-    if (!why.empty()) GTEST_SKIP() << why << "; the CUDA op tests need a GPU";
+    MISTRALRS_SKIP_WITHOUT_CUDA("the CUDA op tests");
   }
   OpContext ctx_;
 };
