@@ -100,6 +100,28 @@ MISTRALRS_HD inline int64_t kv_offset(const int32_t* block_table, int64_t block_
          static_cast<int64_t>(jj - blk * bs) * row_stride + h * head_stride;
 }
 
+// ---- tensor-core fragments (mma.sync m16n8k16, ldmatrix.x4) ------------------------------
+// Which shared-memory row and column (16-bit elements, relative to a 16x16 tile stored
+// row-major) a lane hands to ldmatrix.x4: lanes 8i..8i+7 address the 8 rows of matrix i.
+// The same pattern serves Q as the A operand (matrices = a0..a3: rows +0/+8 at k +0, then
+// rows +0/+8 at k +8) and V as B through .trans (tile rows = keys = k, columns = d: matrices
+// = b0, b1 of d tile 0, then b0, b1 of d tile 1).
+struct TileRowCol {
+  int row, col;
+};
+MISTRALRS_HD inline TileRowCol ldmatrix_a_addr(int lane) {
+  return TileRowCol{(lane % 8) + ((lane / 8) % 2) * 8, (lane / 16) * 8};
+}
+// K stored [key][d] as B of Q K^T without .trans (tile rows = keys = n, columns = d = k):
+// matrices = b0, b1 of key tile 0 (keys +0..7 at d +0, +8), then b0, b1 of key tile 1.
+MISTRALRS_HD inline TileRowCol ldmatrix_b_addr(int lane) {
+  return TileRowCol{(lane % 8) + (lane / 16) * 8, ((lane / 8) % 2) * 8};
+}
+// Row and column of accumulator element c (0..3) of a 16x8 f32 C/D fragment held by lane.
+MISTRALRS_HD inline TileRowCol acc_elem(int lane, int c) {
+  return TileRowCol{lane / 4 + 8 * (c / 2), 2 * (lane % 4) + (c & 1)};
+}
+
 // ---- online softmax ----------------------------------------------------------------------
 // A row's state after some tiles: m = the largest score seen (log2 units, -inf if none),
 // l = sum of exp2(s - m) over them, acc = sum of exp2(s - m) * v. A new tile with largest

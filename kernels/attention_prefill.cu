@@ -25,8 +25,10 @@ namespace {
 
 // Per head dim: warps per block (16 query rows each) and keys per K/V tile. Shared memory
 // is (kBlockM + 4 * kBlockN) rows of head_dim + 8 elements (Q, then K and V twice):
-// hd 64: 54 KB, hd 128: 102 KB, hd 256: 99 KB, so two blocks fit an H100/H200 SM (227 KB)
-// and one an A100 SM. Q fragments stay in registers for hd <= 128 (32 registers at 128);
+// hd 64: 54 KB, hd 128: 102 KB, hd 256: 99 KB. Registers bound the occupancy first
+// (ptxas, nvcc 13.0, no spills: hd 64 ~155, hd 128 ~250, hd 256 ~250 per thread), so hd 64
+// and 128 run one 8-warp block per SM and hd 256 two 4-warp blocks on H100/H200 (smem 227
+// KB), one on A100. Q fragments stay in registers for hd <= 128 (32 registers at 128);
 // at 256 the output accumulator alone takes 128 registers, so Q is re-read from shared
 // memory at each step instead.
 template <int kD>
@@ -185,16 +187,15 @@ __device__ __forceinline__ void load_kv(const Params& p, int64_t tile_start, int
 // The A fragment of rows 16*warp.. of Q, columns kk*16..+15, from shared memory.
 template <int kD>
 __device__ __forceinline__ void load_q_frag(uint32_t (&a)[4], const uint16_t* sq, int warp, int kk) {
-  const int lane = threadIdx.x % 32;
-  const int row = warp * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
-  ldmatrix_x4(a, sq + row * kSmemStride<kD> + kk * 16 + (lane / 16) * 8);
+  const attn::TileRowCol at = attn::ldmatrix_a_addr(threadIdx.x % 32);
+  ldmatrix_x4(a, sq + (warp * 16 + at.row) * kSmemStride<kD> + kk * 16 + at.col);
 }
 
 // s[nt] (16 rows x 8 keys, nt = 0..kN/8-1) = Q_warp * K_tile^T.
 template <int kD, int kN, bool kQInRegs, class T>
 __device__ __forceinline__ void scores(float (&s)[kN / 8][4], const uint32_t (&qf)[kQInRegs ? kD / 16 : 1][4],
                                        const uint16_t* sq, const uint16_t* sk, int warp) {
-  const int lane = threadIdx.x % 32;
+  const attn::TileRowCol at = attn::ldmatrix_b_addr(threadIdx.x % 32);
 #pragma unroll
   for (int nt = 0; nt < kN / 8; ++nt) s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.0f;
 #pragma unroll
@@ -209,8 +210,7 @@ __device__ __forceinline__ void scores(float (&s)[kN / 8][4], const uint32_t (&q
     for (int n2 = 0; n2 < kN / 16; ++n2) {
       // Matrices: keys +0..7 at d +0 and +8 (b0, b1 of tile 2*n2), keys +8..15 likewise.
       uint32_t b[4];
-      const int key = n2 * 16 + (lane % 8) + (lane / 16) * 8;
-      ldmatrix_x4(b, sk + key * kSmemStride<kD> + kk * 16 + ((lane / 8) % 2) * 8);
+      ldmatrix_x4(b, sk + (n2 * 16 + at.row) * kSmemStride<kD> + kk * 16 + at.col);
       mma_16816<T>(s[2 * n2], a, b[0], b[1]);
       mma_16816<T>(s[2 * n2 + 1], a, b[2], b[3]);
     }
@@ -223,7 +223,7 @@ template <int kD, int kN>
 __device__ __forceinline__ void online_softmax(float (&s)[kN / 8][4], float (&o)[kD / 8][4], float (&m)[2],
                                                float (&l)[2], const Params& p, bool masked,
                                                int64_t tile_start, const int64_t (&pos)[2], int64_t n_kv) {
-  const int tig = threadIdx.x % 4;
+  const int lane = threadIdx.x % 32;
 #pragma unroll
   for (int nt = 0; nt < kN / 8; ++nt) {
 #pragma unroll
@@ -234,7 +234,7 @@ __device__ __forceinline__ void online_softmax(float (&s)[kN / 8][4], float (&o)
     for (int nt = 0; nt < kN / 8; ++nt) {
 #pragma unroll
       for (int c = 0; c < 4; ++c) {
-        if (!attn::key_visible(tile_start + nt * 8 + tig * 2 + (c & 1), pos[c / 2], n_kv, p.window))
+        if (!attn::key_visible(tile_start + nt * 8 + attn::acc_elem(lane, c).col, pos[c / 2], n_kv, p.window))
           s[nt][c] = -INFINITY;
       }
     }
@@ -278,19 +278,18 @@ __device__ __forceinline__ void online_softmax(float (&s)[kN / 8][4], float (&o)
 template <int kD, int kN, class T>
 __device__ __forceinline__ void accumulate_pv(float (&o)[kD / 8][4], const float (&s)[kN / 8][4],
                                               const uint16_t* sv) {
-  const int lane = threadIdx.x % 32;
+  const attn::TileRowCol at = attn::ldmatrix_a_addr(threadIdx.x % 32);  // the .trans pattern
 #pragma unroll
   for (int kk = 0; kk < kN / 16; ++kk) {
     // The accumulator layout of score tiles 2kk and 2kk+1 is the A layout of keys 16kk..+15.
     const uint32_t a[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
                            pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
                            pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-    const int key = kk * 16 + (lane % 8) + ((lane / 8) % 2) * 8;
 #pragma unroll
     for (int d2 = 0; d2 < kD / 16; ++d2) {
       // Transposed matrices: keys +0..7 / +8..15 at d +0 (b0, b1 of d tile 2*d2), then d +8.
       uint32_t b[4];
-      ldmatrix_x4_trans(b, sv + key * kSmemStride<kD> + d2 * 16 + (lane / 16) * 8);
+      ldmatrix_x4_trans(b, sv + (kk * 16 + at.row) * kSmemStride<kD> + d2 * 16 + at.col);
       mma_16816<T>(o[2 * d2], a, b[0], b[1]);
       mma_16816<T>(o[2 * d2 + 1], a, b[2], b[3]);
     }
@@ -301,7 +300,7 @@ __device__ __forceinline__ void accumulate_pv(float (&o)[kD / 8][4], const float
 template <int kD, class T>
 __device__ __forceinline__ void store_rows(const Params& p, const float (&o)[kD / 8][4], const float (&l)[2],
                                            int64_t row_a, int64_t n_rows, int64_t kv_head) {
-  const int tig = threadIdx.x % 4;
+  const int col = attn::acc_elem(threadIdx.x % 32, 0).col;
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
     float total = l[i];
@@ -311,7 +310,7 @@ __device__ __forceinline__ void store_rows(const Params& p, const float (&o)[kD 
     const int64_t r = row_a + 8 * i;
     if (r >= n_rows) continue;
     const attn::PackedRow pr = attn::packed_row(r, p.group, kv_head);
-    const int64_t base = pr.i * p.o_row_stride + pr.h * p.o_head_stride + tig * 2;
+    const int64_t base = pr.i * p.o_row_stride + pr.h * p.o_head_stride + col;
 #pragma unroll
     for (int dt = 0; dt < kD / 8; ++dt) {
       const float x0 = o[dt][2 * i] * inv, x1 = o[dt][2 * i + 1] * inv;
@@ -350,7 +349,7 @@ __global__ void __launch_bounds__(Tiling<kD>::kWarps * 32) prefill_kernel(const 
 
   // This thread's rows (g and g + 8 of its warp) and their positions; rows past the last
   // take the last row's position (they are computed on zeros and never stored).
-  const int64_t row_a = row0 + warp * 16 + lane / 4;
+  const int64_t row_a = row0 + warp * 16 + attn::acc_elem(lane, 0).row;
   int64_t pos[2];
 #pragma unroll
   for (int i = 0; i < 2; ++i) {

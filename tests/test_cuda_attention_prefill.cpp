@@ -26,6 +26,7 @@
 #include "attention.h"
 #include "common/op_test_util.h"
 #include "core/dtype.h"
+#include "common/cuda_test_util.h"
 #include "cuda_memory.h"
 #include "ops/cpu/reference.h"
 
@@ -34,14 +35,6 @@ namespace {
 
 using kernels::AttnArgs;
 using kernels::AttnType;
-
-std::string cuda_unavailable_reason() {
-  int n = 0;
-  const int err = kernels::cuda_device_count(&n);
-  if (err != 0) return std::string("CUDA device query failed: ") + kernels::cuda_error_string(err);
-  if (n == 0) return "no CUDA device present";
-  return "";
-}
 
 // Device memory freed on scope exit.
 struct DevBuf {
@@ -137,8 +130,7 @@ void run_reference(const TensorView& q, const TensorView& k, const TensorView& v
 class CudaAttentionPrefill : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
-    const std::string why = cuda_unavailable_reason();
-    if (!why.empty()) GTEST_SKIP() << why << "; the CUDA prefill attention tests need a GPU";
+    MISTRALRS_SKIP_WITHOUT_CUDA("the CUDA prefill attention tests");
   }
 };
 
