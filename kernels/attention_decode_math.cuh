@@ -10,14 +10,7 @@
 #include <cstdint>
 
 #include "attention.h"
-
-#ifndef MISTRALRS_HD
-#if defined(__CUDACC__)
-#define MISTRALRS_HD __host__ __device__
-#else
-#define MISTRALRS_HD
-#endif
-#endif
+#include "host_device.cuh"
 
 namespace mistralrs::kernels::decode_math {
 

@@ -11,15 +11,7 @@
 #include <cmath>
 #include <cstdint>
 
-// The same definition as attention_decode_math.cuh (either header may come first); the
-// functions below say `inline` themselves.
-#ifndef MISTRALRS_HD
-#if defined(__CUDACC__)
-#define MISTRALRS_HD __host__ __device__
-#else
-#define MISTRALRS_HD
-#endif
-#endif
+#include "host_device.cuh"
 
 namespace mistralrs::kernels::attn {
 

@@ -14,13 +14,7 @@
 #include <cmath>
 #include <cstdint>
 
-#ifndef MISTRALRS_HOST_DEVICE
-#if defined(__CUDACC__)
-#define MISTRALRS_HOST_DEVICE __host__ __device__
-#else
-#define MISTRALRS_HOST_DEVICE
-#endif
-#endif
+#include "host_device.cuh"
 
 namespace mistralrs::kernels {
 
@@ -29,12 +23,12 @@ namespace mistralrs::kernels {
 constexpr int kRopeMaxFreqs = 128;
 
 // theta^(-2i / rotary_dim): the CPU rope's expression, term for term.
-MISTRALRS_HOST_DEVICE inline double rope_inv_freq(double theta, int64_t i, int64_t rotary_dim) {
+MISTRALRS_HD inline double rope_inv_freq(double theta, int64_t i, int64_t rotary_dim) {
   return pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(rotary_dim));
 }
 
 // cos and sin of position * inv_freq, the product and both functions in double.
-MISTRALRS_HOST_DEVICE inline void rope_cos_sin(int64_t position, double inv_freq, float* c,
+MISTRALRS_HD inline void rope_cos_sin(int64_t position, double inv_freq, float* c,
                                                float* s) {
   const double angle = static_cast<double>(position) * inv_freq;
   *c = static_cast<float>(cos(angle));
@@ -43,14 +37,14 @@ MISTRALRS_HOST_DEVICE inline void rope_cos_sin(int64_t position, double inv_freq
 
 // Element indices (within a head) of pair i, half = rotary_dim / 2.
 // Neox ("rotate_half"): (i, i + half). Interleaved (GPT-J): (2i, 2i + 1).
-MISTRALRS_HOST_DEVICE inline void rope_pair(bool neox, int64_t i, int64_t half, int64_t* a,
+MISTRALRS_HD inline void rope_pair(bool neox, int64_t i, int64_t half, int64_t* a,
                                             int64_t* b) {
   *a = neox ? i : 2 * i;
   *b = neox ? i + half : 2 * i + 1;
 }
 
 // (y0, y1) = (x0 c - x1 s, x0 s + x1 c), every product and sum rounded to f32 on its own.
-MISTRALRS_HOST_DEVICE inline void rope_rotate(float x0, float x1, float c, float s, float* y0,
+MISTRALRS_HD inline void rope_rotate(float x0, float x1, float c, float s, float* y0,
                                               float* y1) {
 #if defined(__CUDA_ARCH__)
   *y0 = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
@@ -63,7 +57,7 @@ MISTRALRS_HOST_DEVICE inline void rope_rotate(float x0, float x1, float c, float
 
 // One head row: rotates pair i of x into y at element offsets x_off / y_off (elements).
 // What one kernel thread does per (token, head, pair); the CPU test runs it over all of them.
-MISTRALRS_HOST_DEVICE inline void rope_apply_pair(const float* x, float* y, int64_t x_off,
+MISTRALRS_HD inline void rope_apply_pair(const float* x, float* y, int64_t x_off,
                                                   int64_t y_off, bool neox, int64_t i,
                                                   int64_t half, float c, float s) {
   int64_t a = 0, b = 0;
@@ -78,7 +72,7 @@ MISTRALRS_HOST_DEVICE inline void rope_apply_pair(const float* x, float* y, int6
 // One token's cos/sin table: cs[i] = cos, cs[half + i] = sin of position * inv_freq[i] for
 // i = first, first + step, ... < half. freqs: [half] doubles, or null to compute theta's.
 // The kernel passes (threadIdx.x, blockDim.x); the CPU test (0, 1).
-MISTRALRS_HOST_DEVICE inline void rope_token_cos_sin(int64_t position, const double* freqs,
+MISTRALRS_HD inline void rope_token_cos_sin(int64_t position, const double* freqs,
                                                      double theta, int half, float* cs,
                                                      int first, int step) {
   for (int i = first; i < half; i += step) {
@@ -90,7 +84,7 @@ MISTRALRS_HOST_DEVICE inline void rope_token_cos_sin(int64_t position, const dou
 // One token of x [n_heads, head_dim] (head stride xs1) into y (head stride ys1): pairs
 // k = h * half + i for k = first, first + step, ... < n_heads * half, consecutive k on
 // consecutive elements of one head; then, when copy_tail, the dims past 2 * half.
-MISTRALRS_HOST_DEVICE inline void rope_token_rotate(const float* xt, float* yt, int64_t xs1,
+MISTRALRS_HD inline void rope_token_rotate(const float* xt, float* yt, int64_t xs1,
                                                     int64_t ys1, int n_heads, int head_dim,
                                                     int half, bool neox, bool copy_tail,
                                                     const float* cs, int first, int step) {

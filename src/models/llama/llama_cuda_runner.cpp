@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "models/llama/llama_views.h"
+
 #ifdef MISTRALRS_HAS_CUDA
 #include "argmax.h"
 #include "cuda_memory.h"
@@ -13,20 +15,8 @@ namespace mistralrs {
 
 namespace {
 
-// Rows [0, n) of a [rows, width] tensor.
-TensorView rows(const Tensor& t, int64_t n) {
-  TensorView v = t.view();
-  v.shape[0] = n;
-  return v;
-}
-
-// [n, heads * hd] viewed as [n, heads, hd].
-TensorView as_heads(TensorView v, int64_t heads, int64_t hd) {
-  const int64_t row_stride = v.strides[0];
-  v.shape = Shape{v.shape[0], heads, hd};
-  v.strides = {row_stride, hd, 1, 0};
-  return v;
-}
+using llama_views::as_heads;
+using llama_views::rows;
 
 Status cuda_status(const char* what, int err) {
   return cuda_error(std::string(what) + ": " + kernels::cuda_error_string(err));

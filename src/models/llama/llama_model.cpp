@@ -2,25 +2,13 @@
 
 #include <cstring>
 
+#include "models/llama/llama_views.h"
+
 namespace mistralrs {
 
 namespace {
-
-// Row range [0, n) of a [rows, width] tensor, as [n, width].
-TensorView rows(const Tensor& t, int64_t n) {
-  TensorView v = t.view();
-  v.shape[0] = n;
-  return v;
-}
-
-// [n, heads * hd] viewed as [n, heads, hd] (contiguous or row-strided).
-TensorView as_heads(TensorView v, int64_t heads, int64_t hd) {
-  const int64_t row_stride = v.strides[0];
-  v.shape = Shape{v.shape[0], heads, hd};
-  v.strides = {row_stride, hd, 1, 0};
-  return v;
-}
-
+using llama_views::as_heads;
+using llama_views::rows;
 }  // namespace
 
 Expected<LlamaWorkspace> LlamaWorkspace::create(const ModelConfig& c, int64_t max_tokens) {
