@@ -82,12 +82,11 @@ __device__ inline KeyCount key_count(const DecodeParams& p) {
 // many rows, whose accumulators take the registers.
 template <class T, int D, int kRows, int kUnroll>
 __global__ void __launch_bounds__(kThreads) decode_kernel(const DecodeParams p) {
-  constexpr int kLanesPerKey = D / 8;
-  constexpr int kKeysPerWarp = 32 / kLanesPerKey;
-  constexpr int kKeysPerIter = kWarps * kUnroll * kKeysPerWarp;
-  // q row r, element 8c + e at q_s[r][e / 4][c] component e % 4: the lanes of a key group
-  // read consecutive float4s (no bank conflicts).
-  __shared__ float4 q_s[kRows][2][D / 8];
+  constexpr int kLanesPerKey = dm::lanes_per_key(D);
+  constexpr int kKeysPerIter = dm::keys_per_iter(D, kWarps, kUnroll);
+  // q row r, element 8c + e at float4 dm::q_vec_index(r, e / 4, c) component e % 4: the
+  // lanes of a key group read consecutive float4s (no bank conflicts).
+  __shared__ float4 q_s[kRows * 2 * (D / 8)];
   __shared__ float acc_s[kRows][D];
   __shared__ float m_s[kWarps][kRows], l_s[kWarps][kRows];
   __shared__ int64_t begin_s[kRows], end_s[kRows];
@@ -95,7 +94,8 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const DecodeParams p) 
   const int split = blockIdx.x, kvh = blockIdx.y;
   const int64_t row0 = static_cast<int64_t>(blockIdx.z) * kRows;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int kg = lane / kLanesPerKey, c = lane % kLanesPerKey;
+  const dm::LaneSlot ls = dm::lane_slot(lane, D);
+  const int kg = ls.kg, c = ls.c;
   const KeyCount kc = key_count(p);
 
   float* q_flat = reinterpret_cast<float*>(q_s);
@@ -104,11 +104,11 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const DecodeParams p) 
     const int64_t row = row0 + r;
     float v = 0.0f;
     if (row < p.rows_total) {
-      const int64_t i = row / p.group, h = kvh * static_cast<int64_t>(p.group) + row % p.group;
-      const T* q = static_cast<const T*>(p.q) + i * p.q_row_stride + h * p.q_head_stride;
+      const dm::DecodeRow qr = dm::decode_row(row, p.group, kvh);
+      const T* q = static_cast<const T*>(p.q) + qr.i * p.q_row_stride + qr.h * p.q_head_stride;
       v = to_float(q[d]) * p.scale_log2;
     }
-    q_flat[((r * 2 + (d % 8) / 4) * (D / 8) + d / 8) * 4 + d % 4] = v;
+    q_flat[dm::q_flat_index(r, d, D)] = v;
   }
   if (threadIdx.x < kRows) {
     const int64_t row = row0 + threadIdx.x;
@@ -121,8 +121,8 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const DecodeParams p) 
 
   const dm::KeyRange mine =
       dm::split_keys(dm::union_keys(kc.q_first, p.n_q, kc.n_kv, p.window), p.split_len, split);
-  const T* k_base = static_cast<const T*>(p.kv.k) + c * 8;
-  const T* v_base = static_cast<const T*>(p.kv.v) + c * 8;
+  const T* k_base = static_cast<const T*>(p.kv.k) + dm::chunk_col(c);
+  const T* v_base = static_cast<const T*>(p.kv.v) + dm::chunk_col(c);
 
   float m[kRows], l[kRows], acc[kRows][8];
 #pragma unroll
@@ -138,7 +138,7 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const DecodeParams p) 
     uint4 kr[kUnroll], vr[kUnroll];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
-      j[u] = base + (warp * kUnroll + u) * kKeysPerWarp + kg;
+      j[u] = dm::lane_key(base, warp, u, kUnroll, D, kg);
       kr[u] = vr[u] = make_uint4(0, 0, 0, 0);
       if (j[u] < mine.end) {
         const int64_t off = dm::kv_offset(p.kv, j[u], kvh);
@@ -153,7 +153,7 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const DecodeParams p) 
       unpack8(kr[u], kf, T{});
 #pragma unroll
       for (int r = 0; r < kRows; ++r) {
-        const float4 qa = q_s[r][0][c], qb = q_s[r][1][c];
+        const float4 qa = q_s[dm::q_vec_index(r, 0, c, D)], qb = q_s[dm::q_vec_index(r, 1, c, D)];
         float x = qa.x * kf[0] + qa.y * kf[1] + qa.z * kf[2] + qa.w * kf[3] + qb.x * kf[4] +
                   qb.y * kf[5] + qb.z * kf[6] + qb.w * kf[7];
 #pragma unroll
@@ -227,7 +227,7 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const DecodeParams p) 
         const float wr = dm::exp2_from(m[r], m_cta(r));
 #pragma unroll
         for (int e = 0; e < 8; ++e) {
-          float& dst = acc_s[r][c * 8 + e];
+          float& dst = acc_s[r][dm::chunk_col(c) + e];
           dst = (w == 0 ? 0.0f : dst) + acc[r][e] * wr;
         }
       }
@@ -243,15 +243,14 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const DecodeParams p) 
     // never read: skip the write. Graph replays size the grid for the whole capacity, so
     // most splits are empty while the context is short.
     if (row >= p.rows_total || m_cta(r) == -INFINITY) continue;
-    const int64_t slot = (kvh * p.rows_total + row) * n_splits + split;
-    p.part_acc[slot * D + d] = acc_s[r][d];
+    p.part_acc[dm::partial_slot(kvh, p.rows_total, row, n_splits, split) * D + d] = acc_s[r][d];
   }
   if (threadIdx.x < kRows && row0 + threadIdx.x < p.rows_total) {
     const int r = threadIdx.x;
     const float mx = m_cta(r);
     float l_cta = 0.0f;
     for (int w = 0; w < kWarps; ++w) l_cta += l_s[w][r] * dm::exp2_from(m_s[w][r], mx);
-    const int64_t slot = (kvh * p.rows_total + row0 + r) * n_splits + split;
+    const int64_t slot = dm::partial_slot(kvh, p.rows_total, row0 + r, n_splits, split);
     p.part_ml[slot] = make_float2(mx, l_cta);
   }
 }
@@ -290,7 +289,7 @@ __global__ void __launch_bounds__(256) combine_kernel(const CombineParams p) {
   __shared__ float red[8];
   const int64_t row = blockIdx.x;
   const int kvh = blockIdx.y;
-  const int64_t slot0 = (kvh * p.rows_total + row) * p.n_splits;
+  const int64_t slot0 = dm::partial_slot(kvh, p.rows_total, row, p.n_splits, 0);
   float m = -INFINITY;
   for (int s = threadIdx.x; s < p.n_splits; s += blockDim.x) m = fmaxf(m, p.part_ml[slot0 + s].x);
   const float m_max = block_reduce(m, true, red);
@@ -310,8 +309,8 @@ __global__ void __launch_bounds__(256) combine_kernel(const CombineParams p) {
     // Required, not only a saving: splits with m = -inf (w = 0) left their acc unwritten.
     if (w != 0.0f) o = fmaf(w, p.part_acc[(slot0 + s) * p.head_dim + d], o);
   }
-  const int64_t i = row / p.group, h = kvh * static_cast<int64_t>(p.group) + row % p.group;
-  store(static_cast<OutT*>(p.out) + i * p.o_row_stride + h * p.o_head_stride + d, o);
+  const dm::DecodeRow orow = dm::decode_row(row, p.group, kvh);
+  store(static_cast<OutT*>(p.out) + orow.i * p.o_row_stride + orow.h * p.o_head_stride + d, o);
 }
 
 using DecodeKernel = void (*)(DecodeParams);

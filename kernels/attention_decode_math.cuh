@@ -138,4 +138,59 @@ MISTRALRS_HD inline int64_t kv_offset(const KvLayout& kv, int64_t j, int64_t h) 
          h * kv.head_stride;
 }
 
+// ---- lane layout of decode_kernel (replayed on the CPU by tests/test_attention_decode_lanes.cpp)
+// A key row of D elements is read by D / 8 consecutive lanes, lane c of the group holding
+// elements 8c .. 8c + 7 (one 16-byte load), so a warp step covers 32 / (D / 8) keys.
+MISTRALRS_HD constexpr int lanes_per_key(int d) { return d / 8; }
+MISTRALRS_HD constexpr int keys_per_warp(int d) { return 32 / lanes_per_key(d); }
+// Keys one CTA step covers: every warp loads `unroll` warp steps.
+MISTRALRS_HD constexpr int keys_per_iter(int d, int warps, int unroll) {
+  return warps * unroll * keys_per_warp(d);
+}
+
+// Lane `lane` reads key kg of a warp step, elements chunk_col(c) .. chunk_col(c) + 7.
+struct LaneSlot {
+  int kg, c;
+};
+MISTRALRS_HD inline LaneSlot lane_slot(int lane, int d) {
+  LaneSlot s;
+  s.kg = lane / lanes_per_key(d);
+  s.c = lane % lanes_per_key(d);
+  return s;
+}
+MISTRALRS_HD inline int chunk_col(int c) { return c * 8; }
+
+// Key of unrolled step u of warp `warp` in the CTA step starting at key `base`.
+MISTRALRS_HD inline int64_t lane_key(int64_t base, int warp, int u, int unroll, int d, int kg) {
+  return base + (warp * unroll + u) * keys_per_warp(d) + kg;
+}
+
+// q in shared memory as float4s [rows][2][D / 8]: row r, element 8c + e lies in float4
+// q_vec_index(r, e / 4, c) at component e % 4, so the lanes of a key group read consecutive
+// float4s (no bank conflicts). q_flat_index is the same place counted in floats.
+MISTRALRS_HD inline int q_vec_index(int r, int half, int c, int d) {
+  return (r * 2 + half) * (d / 8) + c;
+}
+MISTRALRS_HD inline int q_flat_index(int r, int col, int d) {
+  return ((r * 2 + (col % 8) / 4) * (d / 8) + col / 8) * 4 + col % 4;
+}
+
+// Packed row `row` of kv head kvh (the n_q * group rows interleave the group's query heads):
+// query row i, query head h.
+struct DecodeRow {
+  int64_t i, h;
+};
+MISTRALRS_HD inline DecodeRow decode_row(int64_t row, int64_t group, int64_t kvh) {
+  DecodeRow r;
+  r.i = row / group;
+  r.h = kvh * group + row % group;
+  return r;
+}
+
+// Partial (m, l) slot of (kv head, packed row, split); its acc is D floats at slot * D.
+MISTRALRS_HD inline int64_t partial_slot(int64_t kvh, int64_t rows_total, int64_t row,
+                                         int64_t n_splits, int64_t split) {
+  return (kvh * rows_total + row) * n_splits + split;
+}
+
 }  // namespace mistralrs::kernels::decode_math
