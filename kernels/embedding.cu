@@ -9,28 +9,13 @@
 
 #include "embedding.h"
 #include "quant_blocks.cuh"
+#include "weight_values.cuh"
 
 namespace mistralrs::kernels {
 namespace {
 
 constexpr int kThreads = 128;
 constexpr int64_t kMaxBlocks = 65535;
-
-template <WeightFormat F>
-__device__ __forceinline__ void block_unit(const uint8_t* blk, int j, quant::Unit8* u) {
-  if constexpr (F == WeightFormat::kQ8_0) quant::unit_q8_0(blk, j, u);
-  if constexpr (F == WeightFormat::kQ4_0) quant::unit_q4_0(blk, j, u);
-  if constexpr (F == WeightFormat::kQ4_K) quant::unit_q4_k(blk, j, u);
-  if constexpr (F == WeightFormat::kQ6_K) quant::unit_q6_k(blk, j, u);
-}
-
-template <WeightFormat F>
-__device__ __forceinline__ float plain_at(const uint8_t* row, int64_t i) {
-  if constexpr (F == WeightFormat::kF32) return reinterpret_cast<const float*>(row)[i];
-  const uint16_t bits = reinterpret_cast<const uint16_t*>(row)[i];
-  if constexpr (F == WeightFormat::kF16) return __half2float(__ushort_as_half(bits));
-  return __uint_as_float(static_cast<uint32_t>(bits) << 16);
-}
 
 // grid.x blocks stride over tokens; threads stride over the row.
 template <WeightFormat F>
@@ -53,12 +38,12 @@ __global__ void __launch_bounds__(kThreads)
       for (int64_t u = threadIdx.x; u < dim / 8; u += kThreads) {
         const int64_t e = 8 * u;
         quant::Unit8 unit;
-        block_unit<F>(row + (e / kElems) * kBytes, static_cast<int>(e % kElems) / 8, &unit);
+        decode_unit<F>(row + (e / kElems) * kBytes, static_cast<int>(e % kElems) / 8, &unit);
 #pragma unroll
         for (int i = 0; i < 8; ++i) out[e + i] = quant::unit_value(unit, i);
       }
     } else {
-      for (int64_t i = threadIdx.x; i < dim; i += kThreads) out[i] = plain_at<F>(row, i);
+      for (int64_t i = threadIdx.x; i < dim; i += kThreads) out[i] = plain_value<F>(row, i);
     }
   }
 }

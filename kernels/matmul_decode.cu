@@ -25,6 +25,7 @@
 
 #include "matmul.h"
 #include "quant_blocks.cuh"
+#include "weight_values.cuh"
 
 namespace mistralrs::kernels {
 namespace {
@@ -104,23 +105,6 @@ __device__ void copy_chunk(uint8_t* stage, const DecodeArgs& a, int64_t n0, int6
       }
     }
   }
-}
-
-template <WeightFormat F>
-__device__ __forceinline__ void decode_unit(const uint8_t* blk, int j, quant::Unit8* u) {
-  if constexpr (F == WeightFormat::kQ8_0) quant::unit_q8_0(blk, j, u);
-  if constexpr (F == WeightFormat::kQ4_0) quant::unit_q4_0(blk, j, u);
-  if constexpr (F == WeightFormat::kQ4_K) quant::unit_q4_k(blk, j, u);
-  if constexpr (F == WeightFormat::kQ6_K) quant::unit_q6_k(blk, j, u);
-}
-
-// One value of a plain-format row held in shared memory.
-template <WeightFormat F>
-__device__ __forceinline__ float plain_value(const uint8_t* row, int i) {
-  if constexpr (F == WeightFormat::kF32) return reinterpret_cast<const float*>(row)[i];
-  const uint16_t bits = reinterpret_cast<const uint16_t*>(row)[i];
-  if constexpr (F == WeightFormat::kF16) return __half2float(__ushort_as_half(bits));
-  return __uint_as_float(static_cast<uint32_t>(bits) << 16);
 }
 
 // acc[mm] += sum_i w_i * xv[mm][i] for the unit of 8 values at chunk offset kk of one row.
