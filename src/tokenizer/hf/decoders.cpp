@@ -206,8 +206,6 @@ DecResult make(A&&... a) {
   return std::unique_ptr<Decoder>(new T(std::forward<A>(a)...));
 }
 
-constexpr int kMaxNesting = 16;
-
 DecResult parse_strip(const Json& j, const std::string& where) {
   std::string c = " ";
   int64_t start = 0, stop = 0;
@@ -265,16 +263,9 @@ Expected<std::unique_ptr<Decoder>> parse_decoder(const Json& j, int depth) {
     return make<BpeDecoder>(std::move(suffix));
   }
   if (type == "Sequence") {
-    if (depth >= kMaxNesting) return invalid_argument("tokenizer.json: decoder sequences nest too deep");
-    auto it = j.find("decoders");
-    if (it == j.end() || !it->is_array()) return invalid_argument("tokenizer.json: Sequence decoder needs a \"decoders\" array");
-    std::vector<std::unique_ptr<Decoder>> v;
-    for (const Json& sub : *it) {
-      auto d = parse_decoder(sub, depth + 1);
-      if (!d) return d.status();
-      if (d.value()) v.push_back(std::move(d.value()));
-    }
-    return make<SequenceDecoder>(std::move(v));
+    auto v = parse_sequence_members<Decoder>(j, "decoders", "decoder", depth, parse_decoder);
+    if (!v) return v.status();
+    return make<SequenceDecoder>(std::move(v.value()));
   }
   return unsupported("tokenizer.json: decoder type '" + type + "' is not supported");
 }

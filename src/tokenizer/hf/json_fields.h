@@ -2,7 +2,9 @@
 // default in place; a field of the wrong type is an invalid_argument naming `where` and the key.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,5 +27,31 @@ Status read_pattern(const Json& obj, const char* key, const std::string& where, 
                     bool& is_regex);
 // A single character (one Unicode scalar) given as a string.
 Status read_char(const Json& obj, const char* key, const std::string& where, std::string& out);
+
+// How deep Sequence components (normalizers, pre-tokenizers, decoders, post-processors) may
+// nest: real files use one level; a hostile file must not recurse without bound.
+constexpr int kMaxNesting = 16;
+
+// The members of a Sequence component at nesting `depth`: obj[key] must be an array, each
+// element parsed by parse(element, depth + 1); null results (members that do nothing) are
+// dropped. `what` names the component kind in errors ("decoder").
+template <class T, class Parse>
+Expected<std::vector<std::unique_ptr<T>>> parse_sequence_members(const Json& obj, const char* key,
+                                                                 const char* what, int depth,
+                                                                 Parse parse) {
+  if (depth >= kMaxNesting)
+    return invalid_argument(std::string("tokenizer.json: ") + what + " sequences nest too deep");
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_array())
+    return invalid_argument(std::string("tokenizer.json: Sequence ") + what + " needs a \"" + key +
+                            "\" array");
+  std::vector<std::unique_ptr<T>> members;
+  for (const Json& sub : *it) {
+    auto m = parse(sub, depth + 1);
+    if (!m) return m.status();
+    if (m.value()) members.push_back(std::move(m.value()));
+  }
+  return members;
+}
 
 }  // namespace mistralrs::hf

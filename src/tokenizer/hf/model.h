@@ -38,6 +38,24 @@ class Model {
   virtual int32_t id_limit() const = 0;
 };
 
+// A model whose vocabulary is a {"token": id} object (BPE, WordPiece): the lookups in both
+// directions over the tables read_vocab_object fills.
+class ObjectVocabModel : public Model {
+ public:
+  int32_t token_to_id(std::string_view t) const override {
+    auto it = vocab_.find(t);
+    return it == vocab_.end() ? -1 : it->second;
+  }
+  const std::string* id_to_token(int32_t id) const override {
+    return id >= 0 && size_t(id) < by_id_.size() && present_[size_t(id)] ? &by_id_[size_t(id)] : nullptr;
+  }
+  int32_t id_limit() const override { return static_cast<int32_t>(by_id_.size()); }
+
+  TokenMap vocab_;
+  std::vector<std::string> by_id_;
+  std::vector<bool> present_;
+};
+
 Expected<std::unique_ptr<Model>> parse_model(const Json& j);
 Expected<std::unique_ptr<Model>> parse_bpe(const Json& j);
 Expected<std::unique_ptr<Model>> parse_wordpiece(const Json& j);

@@ -39,7 +39,7 @@ constexpr size_t kCacheMaxWords = 100000;
 
 uint64_t pair_key(int32_t a, int32_t b) { return (uint64_t(uint32_t(a)) << 32) | uint32_t(b); }
 
-class BpeModel final : public Model {
+class BpeModel final : public ObjectVocabModel {
  public:
   Status tokenize(std::string_view piece, std::vector<int32_t>& out, void* cache) const override {
     if (ignore_merges_) {
@@ -65,18 +65,6 @@ class BpeModel final : public Model {
     return Status::ok();
   }
   std::shared_ptr<void> new_cache() const override { return std::make_shared<WordCache>(); }
-  int32_t token_to_id(std::string_view t) const override {
-    auto it = vocab_.find(t);
-    return it == vocab_.end() ? -1 : it->second;
-  }
-  const std::string* id_to_token(int32_t id) const override {
-    return id >= 0 && size_t(id) < by_id_.size() && present_[size_t(id)] ? &by_id_[size_t(id)] : nullptr;
-  }
-  int32_t id_limit() const override { return static_cast<int32_t>(by_id_.size()); }
-
-  TokenMap vocab_;
-  std::vector<std::string> by_id_;
-  std::vector<bool> present_;
   std::unordered_map<uint64_t, MergeEntry> merges_;
   std::string unk_token_, prefix_, suffix_;
   bool has_unk_ = false, fuse_unk_ = false, byte_fallback_ = false, ignore_merges_ = false;

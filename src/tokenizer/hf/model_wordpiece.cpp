@@ -8,7 +8,7 @@ namespace mistralrs::hf {
 
 namespace {
 
-class WordPieceModel final : public Model {
+class WordPieceModel final : public ObjectVocabModel {
  public:
   Status tokenize(std::string_view w, std::vector<int32_t>& out, void*) const override {
     size_t chars = 0;
@@ -42,18 +42,6 @@ class WordPieceModel final : public Model {
     out.push_back(unk_id_);
     return Status::ok();
   }
-  int32_t token_to_id(std::string_view t) const override {
-    auto it = vocab_.find(t);
-    return it == vocab_.end() ? -1 : it->second;
-  }
-  const std::string* id_to_token(int32_t id) const override {
-    return id >= 0 && size_t(id) < by_id_.size() && present_[size_t(id)] ? &by_id_[size_t(id)] : nullptr;
-  }
-  int32_t id_limit() const override { return static_cast<int32_t>(by_id_.size()); }
-
-  TokenMap vocab_;
-  std::vector<std::string> by_id_;
-  std::vector<bool> present_;
   std::string unk_token_ = "[UNK]", prefix_ = "##";
   size_t max_chars_ = 100;
   int32_t unk_id_ = -1;

@@ -181,8 +181,6 @@ class SequenceNormalizer final : public Normalizer {
   std::vector<std::unique_ptr<Normalizer>> items_;
 };
 
-constexpr int kMaxNesting = 16;
-
 }  // namespace
 
 Expected<std::unique_ptr<Normalizer>> parse_normalizer(const Json& j, int depth) {
@@ -226,16 +224,9 @@ Expected<std::unique_ptr<Normalizer>> parse_normalizer(const Json& j, int depth)
     return std::unique_ptr<Normalizer>(new BertNormalizer(clean, chinese, strip, lower));
   }
   if (type == "Sequence") {
-    if (depth >= kMaxNesting) return invalid_argument("tokenizer.json: normalizer sequences nest too deep");
-    auto it = j.find("normalizers");
-    if (it == j.end() || !it->is_array()) return invalid_argument("tokenizer.json: Sequence normalizer needs a \"normalizers\" array");
-    std::vector<std::unique_ptr<Normalizer>> items;
-    for (const Json& sub : *it) {
-      auto n = parse_normalizer(sub, depth + 1);
-      if (!n) return n.status();
-      if (n.value()) items.push_back(std::move(n.value()));
-    }
-    return std::unique_ptr<Normalizer>(new SequenceNormalizer(std::move(items)));
+    auto items = parse_sequence_members<Normalizer>(j, "normalizers", "normalizer", depth, parse_normalizer);
+    if (!items) return items.status();
+    return std::unique_ptr<Normalizer>(new SequenceNormalizer(std::move(items.value())));
   }
   return unsupported("tokenizer.json: normalizer type '" + type + "' is not supported");
 }

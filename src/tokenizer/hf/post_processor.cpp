@@ -50,8 +50,6 @@ Expected<PostProcessor> parse_template(const Json& j) {
   return PostProcessor(std::move(before), std::move(after));
 }
 
-constexpr int kMaxNesting = 16;
-
 }  // namespace
 
 Expected<PostProcessor> parse_post_processor(const Json& j, int depth) {

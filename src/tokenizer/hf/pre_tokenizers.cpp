@@ -307,8 +307,6 @@ PreResult parse_split(const Json& j, const std::string& where) {
   return make<RegexSplit>(std::move(re.value()), b, invert);
 }
 
-constexpr int kMaxNesting = 16;
-
 }  // namespace
 
 const std::string& byte_to_char_utf8(unsigned char b) { return byte_table().to_char[b]; }
@@ -353,16 +351,9 @@ Expected<std::unique_ptr<PreTokenizer>> parse_pre_tokenizer(const Json& j, int d
     return make<SequencePre>(std::move(v));
   }
   if (type == "Sequence") {
-    if (depth >= kMaxNesting) return invalid_argument("tokenizer.json: pre-tokenizer sequences nest too deep");
-    auto it = j.find("pretokenizers");
-    if (it == j.end() || !it->is_array()) return invalid_argument("tokenizer.json: Sequence pre-tokenizer needs a \"pretokenizers\" array");
-    std::vector<std::unique_ptr<PreTokenizer>> v;
-    for (const Json& sub : *it) {
-      auto p = parse_pre_tokenizer(sub, depth + 1);
-      if (!p) return p.status();
-      if (p.value()) v.push_back(std::move(p.value()));
-    }
-    return make<SequencePre>(std::move(v));
+    auto v = parse_sequence_members<PreTokenizer>(j, "pretokenizers", "pre-tokenizer", depth, parse_pre_tokenizer);
+    if (!v) return v.status();
+    return make<SequencePre>(std::move(v.value()));
   }
   return unsupported("tokenizer.json: pre-tokenizer type '" + type + "' is not supported");
 }
