@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/capi_runtime.h"
 #include "common/paths.h"
 #include "mistralrs.h"
 
@@ -55,11 +56,7 @@ int64_t reader_seek(int64_t offset, int32_t whence, void* user) {
 class CapiLoadMemory : public ::testing::Test {
  protected:
   void SetUp() override {
-    mistralrs_runtime_options* o = nullptr;
-    ASSERT_EQ(mistralrs_runtime_options_create(&o), MISTRALRS_OK);
-    ASSERT_EQ(mistralrs_runtime_options_set_threads(o, 2), MISTRALRS_OK);
-    ASSERT_EQ(mistralrs_runtime_create(o, &rt_), MISTRALRS_OK);
-    mistralrs_runtime_options_free(o);
+    ASSERT_EQ(mistralrs::testing::create_runtime(2, &rt_), MISTRALRS_OK) << mistralrs_last_error();
     path_ = mistralrs::testing::fixture_path("text/llama_gqa/gguf_q8_0.gguf");
     bytes_ = read_all(path_);
     ASSERT_GT(bytes_.size(), 1000u);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/capi_runtime.h"
 #include "common/paths.h"
 #include "mistralrs.h"
 
@@ -15,11 +16,7 @@ namespace {
 class CapiPrefixCache : public ::testing::Test {
  protected:
   void SetUp() override {
-    mistralrs_runtime_options* o = nullptr;
-    ASSERT_EQ(mistralrs_runtime_options_create(&o), MISTRALRS_OK);
-    ASSERT_EQ(mistralrs_runtime_options_set_threads(o, 2), MISTRALRS_OK);
-    ASSERT_EQ(mistralrs_runtime_create(o, &rt_), MISTRALRS_OK);
-    mistralrs_runtime_options_free(o);
+    ASSERT_EQ(mistralrs::testing::create_runtime(2, &rt_), MISTRALRS_OK) << mistralrs_last_error();
   }
   void TearDown() override { mistralrs_runtime_free(rt_); }
 

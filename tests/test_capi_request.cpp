@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/capi_runtime.h"
 #include "common/paths.h"
 #include "mistralrs.h"
 
@@ -93,11 +94,7 @@ Drained drain_by_waiting(mistralrs_request* r) {
 class CapiRequest : public ::testing::Test {
  protected:
   void SetUp() override {
-    mistralrs_runtime_options* o = nullptr;
-    ASSERT_EQ(mistralrs_runtime_options_create(&o), MISTRALRS_OK);
-    ASSERT_EQ(mistralrs_runtime_options_set_threads(o, 2), MISTRALRS_OK);
-    ASSERT_EQ(mistralrs_runtime_create(o, &rt_), MISTRALRS_OK);
-    mistralrs_runtime_options_free(o);
+    ASSERT_EQ(mistralrs::testing::create_runtime(2, &rt_), MISTRALRS_OK) << mistralrs_last_error();
     const std::string path = mistralrs::testing::fixture_path("text/llama_gqa/gguf_f32.gguf");
     ASSERT_EQ(mistralrs_model_load(rt_, path.c_str(), nullptr, &model_), MISTRALRS_OK) << mistralrs_last_error();
     ASSERT_EQ(mistralrs_session_create(model_, nullptr, &session_), MISTRALRS_OK);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/capi_runtime.h"
 #include "common/paths.h"
 #include "mistralrs.h"
 
@@ -41,11 +42,7 @@ Reference read_reference() {
 class CapiText : public ::testing::Test {
  protected:
   void SetUp() override {
-    mistralrs_runtime_options* o = nullptr;
-    ASSERT_EQ(mistralrs_runtime_options_create(&o), MISTRALRS_OK);
-    ASSERT_EQ(mistralrs_runtime_options_set_threads(o, 2), MISTRALRS_OK);
-    ASSERT_EQ(mistralrs_runtime_create(o, &rt_), MISTRALRS_OK);
-    mistralrs_runtime_options_free(o);
+    ASSERT_EQ(mistralrs::testing::create_runtime(2, &rt_), MISTRALRS_OK) << mistralrs_last_error();
     path_ = mistralrs::testing::fixture_path("text/llama_gqa/gguf_f32.gguf");
     ASSERT_EQ(mistralrs_model_load(rt_, path_.c_str(), nullptr, &model_), MISTRALRS_OK) << mistralrs_last_error();
     ref_ = read_reference();

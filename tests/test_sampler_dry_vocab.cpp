@@ -22,9 +22,9 @@ namespace {
 using Tokens = std::vector<int32_t>;
 
 std::unique_ptr<Tokenizer> load(const std::string& name) {
-  const std::string dir = testing::conformance_dir();
+  const std::string dir = testing::llama_cpp_vocab_dir();
   if (dir.empty()) return nullptr;
-  auto g = GgufFile::open(dir + "/tokenizer/llama.cpp-vocab/" + name);
+  auto g = GgufFile::open(dir + name);
   EXPECT_TRUE(g) << g.status().to_string();
   if (!g) return nullptr;
   auto t = tokenizer_from_gguf(*g.value());

@@ -23,10 +23,7 @@ namespace {
 
 using mistralrs::testing::show;
 
-std::string vocab_dir() {
-  const std::string c = testing::conformance_dir();
-  return c.empty() ? c : c + "/tokenizer/llama.cpp-vocab/";
-}
+std::string vocab_dir() { return testing::llama_cpp_vocab_dir(); }
 
 std::unique_ptr<Tokenizer> load_vocab(const std::string& name) {
   auto g = GgufFile::open(vocab_dir() + "ggml-vocab-" + name + ".gguf");

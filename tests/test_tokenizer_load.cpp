@@ -194,9 +194,9 @@ TEST(LoadTokenizer, GgufBertVocabulary) {
 // A real GGUF vocabulary keeps its chat template (phi-3 has one; compared with the key read
 // directly).
 TEST(LoadTokenizer, ConformanceGgufChatTemplate) {
-  const std::string c = conformance_dir();
-  if (c.empty()) GTEST_SKIP() << "../shared/conformance is absent";
-  const std::string path = c + "/tokenizer/llama.cpp-vocab/ggml-vocab-phi-3.gguf";
+  const std::string dir = testing::llama_cpp_vocab_dir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/conformance is absent";
+  const std::string path = dir + "ggml-vocab-phi-3.gguf";
   auto g = GgufFile::open(path);
   ASSERT_TRUE(g);
   auto want = g.value()->get_string("tokenizer.chat_template");

@@ -16,4 +16,11 @@ inline std::string conformance_dir() {
   return std::filesystem::is_directory(p, ec) ? p.string() : std::string();
 }
 
+// The llama.cpp vocabulary files of the conformance suite, with a trailing '/'; empty when
+// the suite is absent.
+inline std::string llama_cpp_vocab_dir() {
+  const std::string c = conformance_dir();
+  return c.empty() ? c : c + "/tokenizer/llama.cpp-vocab/";
+}
+
 }  // namespace mistralrs::testing
